@@ -1,0 +1,1 @@
+"""One module per `maestro` subcommand group; each exposes `register(subparsers)`."""

@@ -1,0 +1,1 @@
+"""Pure proof-obligation logic: data in, verdicts out. No HTTP, no database."""

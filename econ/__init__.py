@@ -1,0 +1,1 @@
+"""Cost metering, per-installation budgets and ROI rebalancing of heavy work."""

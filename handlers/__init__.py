@@ -1,0 +1,1 @@
+"""Orchestration of one GitHub event family per module: gather evidence, analyse, publish, record."""

@@ -1,0 +1,1 @@
+"""Optional LLM client, prompt delta cache and scheduling of inference work."""

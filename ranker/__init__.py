@@ -1,0 +1,1 @@
+"""Learning from reviewers: preference pairs, features and the pairwise ranker (pure)."""
