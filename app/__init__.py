@@ -1,1 +1,1 @@
-"""Maestro's edges: settings, the ASGI app, GitHub auth and client, database, inbox worker and CLI."""
+"""Maestro's edges: settings, ASGI app, GitHub auth and client, database, inbox worker, CLI."""

@@ -13,8 +13,7 @@ import sys
 from collections.abc import Sequence
 
 # Add a module here to add a subcommand group.
-COMMAND_MODULES: tuple[str, ...] = (
-)
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,11 +18,17 @@ def _fmt(value: object) -> str:
 
 
 _REASONS: dict[str, Callable[[ObligationResult], str]] = {
-    "within_limit": lambda r: f"{r.title} {_fmt(r.actual)} is within the limit of {_fmt(r.required)}",
+    "within_limit": lambda r: (
+        f"{r.title} {_fmt(r.actual)} is within the limit of {_fmt(r.required)}"
+    ),
     "above_limit": lambda r: f"{r.title} {_fmt(r.actual)} is above the limit of {_fmt(r.required)}",
     "meets_minimum": lambda r: f"{r.title} {_fmt(r.actual)} meets the required {_fmt(r.required)}",
-    "below_minimum": lambda r: f"{r.title} {_fmt(r.actual)} is below the required {_fmt(r.required)}",
-    "pending_evidence": lambda r: f"waiting for evidence: {r.source or 'no source has reported yet'}",
+    "below_minimum": lambda r: (
+        f"{r.title} {_fmt(r.actual)} is below the required {_fmt(r.required)}"
+    ),
+    "pending_evidence": lambda r: (
+        f"waiting for evidence: {r.source or 'no source has reported yet'}"
+    ),
     "not_required": lambda r: "not required by this repository's policy",
     "waived": lambda r: f"waived by {r.details.get('waived_by', 'a maintainer')}",
 }

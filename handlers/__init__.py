@@ -1,1 +1,1 @@
-"""Orchestration of one GitHub event family per module: gather evidence, analyse, publish, record."""
+"""Orchestration of one GitHub event family per module: gather, analyse, publish, record."""
