@@ -1,0 +1,626 @@
+"""RFC 6962 Merkle tree maths over stored perfect-subtree nodes (pure, I/O-free).
+
+Hashing is exactly RFC 6962 §2.1 (SHA-256)::
+
+    EMPTY_ROOT            = SHA-256("")
+    hash_leaf(d)          = SHA-256(0x00 || d)
+    hash_children(l, r)   = SHA-256(0x01 || l || r)
+    MTH(D[n]), n > 1      = hash_children(MTH(D[0:k]), MTH(D[k:n])),
+                            k = the largest power of two smaller than n
+
+Storage model
+-------------
+A log of ``size`` leaves is stored as the hashes of its *perfect* subtrees,
+addressed by :class:`NodeID` ``(level, index)``: level 0 holds the leaf hashes,
+node ``(l, i)`` covers leaves ``[i * 2**l, (i + 1) * 2**l)`` and is stored as
+soon as its last leaf is appended.  Stored nodes never change afterwards, so
+one node table serves roots and proofs for *every* earlier tree size.
+
+Nodes that are not perfect ("ephemeral" in transparency-dev/merkle terms,
+e.g. the root of a 5-leaf tree) are never stored: each is recomputed from the
+O(log n) perfect nodes that make up its compact range.
+
+Two ways to use this module
+---------------------------
+1. Plan, fetch, assemble (for a database): :func:`root_plan`,
+   :func:`inclusion_plan`, :func:`consistency_plan` and :func:`append_plan`
+   return the :class:`NodeID` s to fetch (one ``SELECT ... WHERE (level, idx)
+   IN (...)``), then :meth:`ProofPlan.assemble` / :func:`append_nodes` turn the
+   fetched hashes into the result.
+2. Getter (for in-memory use): :func:`root`, :func:`inclusion_proof`,
+   :func:`consistency_proof` and :func:`append` take a ``get(NodeID) ->
+   bytes`` callable and do both steps.
+
+Every root or proof costs at most about ``2 * log2(size)`` node lookups and
+``log2(size)`` hashes; an append costs ``1 + trailing_ones(size)`` lookups
+and hashes (amortised 2).
+
+Verification (:func:`verify_inclusion`, :func:`verify_consistency`) follows
+RFC 9162 §2.1.3.2 and §2.1.4.2 and raises :class:`ProofError`.
+:class:`MemoryTree` is an in-memory reference log, and :func:`naive_root`,
+:func:`naive_inclusion_proof` and :func:`naive_consistency_proof` are direct,
+O(n) transcriptions of the RFC 6962 definitions for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "MemoryNodeStore",
+    "MemoryTree",
+    "NodeGetter",
+    "NodeID",
+    "ProofError",
+    "ProofPlan",
+    "append",
+    "append_nodes",
+    "append_plan",
+    "compact_range",
+    "consistency_plan",
+    "consistency_proof",
+    "hash_children",
+    "hash_leaf",
+    "inclusion_plan",
+    "inclusion_proof",
+    "naive_consistency_proof",
+    "naive_inclusion_proof",
+    "naive_root",
+    "root",
+    "root_plan",
+    "verify_consistency",
+    "verify_inclusion",
+]
+
+HASH_SIZE = 32
+EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
+"""Root hash of the empty tree: SHA-256 of the empty string."""
+
+_sha256 = hashlib.sha256
+
+
+def hash_leaf(data: bytes) -> bytes:
+    """RFC 6962 leaf hash: ``SHA-256(0x00 || data)``."""
+    return _sha256(b"\x00" + data).digest()
+
+
+def hash_children(left: bytes, right: bytes) -> bytes:
+    """RFC 6962 interior node hash: ``SHA-256(0x01 || left || right)``."""
+    return _sha256(b"\x01" + left + right).digest()
+
+
+class ProofError(ValueError):
+    """A proof (or its arguments) failed verification; the message says why."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class NodeID:
+    """Address of a perfect subtree: ``level`` 0 = leaves, ``index`` from the left.
+
+    Node ``(level, index)`` covers leaves ``[index << level, (index + 1) << level)``.
+    Unpacks like a tuple: ``level, index = node``.
+    """
+
+    level: int
+    index: int
+
+    def __iter__(self) -> Iterator[int]:
+        yield self.level
+        yield self.index
+
+    def parent(self) -> NodeID:
+        return NodeID(self.level + 1, self.index >> 1)
+
+    def sibling(self) -> NodeID:
+        return NodeID(self.level, self.index ^ 1)
+
+    def coverage(self) -> tuple[int, int]:
+        """The ``[begin, end)`` range of leaves under this node."""
+        return self.index << self.level, (self.index + 1) << self.level
+
+
+NodeGetter = Callable[[NodeID], bytes]
+"""Returns the stored hash of a perfect-subtree node (raise ``KeyError`` if absent)."""
+
+
+def _check_size(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+
+
+def compact_range(begin: int, end: int) -> list[NodeID]:
+    """The perfect subtrees exactly covering leaves ``[begin, end)``, left to right.
+
+    This is the minimal decomposition (a "compact range"): nodes grow in size
+    along the left border and shrink along the right border.  For ``begin ==
+    0`` it is one node per set bit of ``end``, largest first.
+    """
+    _check_size("begin", begin)
+    _check_size("end", end)
+    if begin > end:
+        raise ValueError(f"compact range begin {begin} > end {end}")
+    if begin == 0:
+        left, right = 0, end
+    else:
+        # Paths to leaves begin-1 and end diverge at level d; only nodes strictly
+        # below it are in the range.  Zero bits of begin-1 below d give the left
+        # border, one bits of end below d give the right border.
+        xbegin = begin - 1
+        mask = (1 << ((xbegin ^ end).bit_length() - 1)) - 1
+        left, right = ~xbegin & mask, end & mask
+    out: list[NodeID] = []
+    pos = begin
+    while left:  # left border, growing sizes
+        level = (left & -left).bit_length() - 1
+        out.append(NodeID(level, pos >> level))
+        pos += 1 << level
+        left &= left - 1
+    while right:  # right border, shrinking sizes
+        level = right.bit_length() - 1
+        out.append(NodeID(level, pos >> level))
+        pos += 1 << level
+        right ^= 1 << level
+    return out
+
+
+def _fold(hashes: Sequence[bytes]) -> bytes:
+    """Hash of a compact range ``[a, n)`` whose left end ``a`` is aligned (right fold).
+
+    For such a range the RFC 6962 recursion splits off the largest perfect
+    subtree on the left each time, i.e. ``H(c0, H(c1, ... H(c_{k-1}, c_k)))``.
+    """
+    acc = hashes[-1]
+    for h in reversed(hashes[:-1]):
+        acc = _sha256(b"\x01" + h + acc).digest()
+    return acc
+
+
+@dataclass(frozen=True, slots=True)
+class ProofPlan:
+    """Which stored nodes a root or proof needs, and how to combine them.
+
+    ``groups[i]`` lists, left to right, the perfect nodes whose right fold is
+    element ``i`` of the result (a single node when the element is itself a
+    stored node; several when it is an ephemeral node at the right edge of
+    the tree).  :attr:`node_ids` is the de-duplicated list to fetch.
+    """
+
+    groups: tuple[tuple[NodeID, ...], ...]
+
+    @property
+    def node_ids(self) -> list[NodeID]:
+        seen: dict[NodeID, None] = {}
+        for group in self.groups:
+            for node in group:
+                seen[node] = None
+        return list(seen)
+
+    def assemble(self, nodes: Mapping[NodeID, bytes] | NodeGetter) -> list[bytes]:
+        """Combine fetched node hashes into the proof (or ``[root]`` for a root plan)."""
+        get = nodes.__getitem__ if isinstance(nodes, Mapping) else nodes
+        out: list[bytes] = []
+        for group in self.groups:
+            if len(group) == 1:
+                out.append(get(group[0]))
+            else:
+                out.append(_fold([get(node) for node in group]))
+        return out
+
+
+def _split(n: int) -> int:
+    """The largest power of two strictly smaller than ``n`` (``n >= 2``)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def root_plan(size: int) -> ProofPlan:
+    """Plan for the root of the tree of ``size`` leaves (empty for ``size == 0``).
+
+    Use :func:`root` or ``plan.assemble(...)``; for ``size == 0`` the root is
+    :data:`EMPTY_ROOT` and nothing needs fetching.
+    """
+    _check_size("size", size)
+    if size == 0:
+        return ProofPlan(())
+    return ProofPlan((tuple(compact_range(0, size)),))
+
+
+def inclusion_plan(index: int, size: int) -> ProofPlan:
+    """Plan for the RFC 6962 §2.1.1 audit path of leaf ``index`` in a tree of ``size``.
+
+    The resulting proof is ordered from the leaf's sibling up to the root's
+    child, as in the RFC (``PATH(m, D[n])``).
+    """
+    _check_size("index", index)
+    _check_size("size", size)
+    if index >= size:
+        raise ValueError(f"leaf index {index} is not in a tree of size {size}")
+    groups: list[tuple[NodeID, ...]] = []
+    lo, hi = 0, size
+    while hi - lo > 1:
+        k = _split(hi - lo)
+        if index < lo + k:
+            groups.append(tuple(compact_range(lo + k, hi)))
+            hi = lo + k
+        else:
+            groups.append(tuple(compact_range(lo, lo + k)))
+            lo += k
+    groups.reverse()
+    return ProofPlan(tuple(groups))
+
+
+def consistency_plan(size1: int, size2: int) -> ProofPlan:
+    """Plan for the RFC 6962 §2.1.2 consistency proof between ``size1`` and ``size2``.
+
+    Requires ``0 < size1 <= size2``; equal sizes give an empty proof.
+    """
+    _check_size("size1", size1)
+    _check_size("size2", size2)
+    if size1 == 0:
+        raise ValueError("a consistency proof from the empty tree is meaningless (size1 = 0)")
+    if size1 > size2:
+        raise ValueError(f"size1 {size1} is larger than size2 {size2}")
+    groups: list[tuple[NodeID, ...]] = []
+    lo, hi, m, whole = 0, size2, size1, True
+    # SUBPROOF(m, D[lo:hi], whole), m relative to lo.
+    while m != hi - lo:
+        k = _split(hi - lo)
+        if m <= k:
+            groups.append(tuple(compact_range(lo + k, hi)))
+            hi = lo + k
+        else:
+            groups.append(tuple(compact_range(lo, lo + k)))
+            lo += k
+            m -= k
+            whole = False
+    if not whole:
+        groups.append(tuple(compact_range(lo, hi)))
+    groups.reverse()
+    return ProofPlan(tuple(groups))
+
+
+def root(size: int, get: NodeGetter) -> bytes:
+    """The RFC 6962 root hash of the first ``size`` leaves, from stored nodes."""
+    plan = root_plan(size)
+    if not plan.groups:
+        return EMPTY_ROOT
+    return plan.assemble(get)[0]
+
+
+def inclusion_proof(index: int, size: int, get: NodeGetter) -> list[bytes]:
+    """The audit path of leaf ``index`` in the tree of ``size`` leaves, from stored nodes."""
+    return inclusion_plan(index, size).assemble(get)
+
+
+def consistency_proof(size1: int, size2: int, get: NodeGetter) -> list[bytes]:
+    """The consistency proof from ``size1`` to ``size2`` (``0 < size1 <= size2``)."""
+    return consistency_plan(size1, size2).assemble(get)
+
+
+def append_plan(size: int) -> list[NodeID]:
+    """Stored nodes needed to append leaf number ``size`` (its left siblings, bottom-up)."""
+    _check_size("size", size)
+    needed: list[NodeID] = []
+    level, index = 0, size
+    while index & 1:
+        needed.append(NodeID(level, index - 1))
+        level += 1
+        index >>= 1
+    return needed
+
+
+def append_nodes(
+    size: int, leaf_hash: bytes, siblings: Sequence[bytes]
+) -> list[tuple[NodeID, bytes]]:
+    """The nodes to store when leaf ``size`` is appended, given the hashes of ``append_plan(size)``.
+
+    Returns ``[(NodeID(0, size), leaf_hash), (parent, hash), ...]`` -- the leaf
+    and every perfect subtree that the new leaf completes.
+    """
+    _check_size("size", size)
+    if len(leaf_hash) != HASH_SIZE:
+        raise ValueError(f"leaf hash must be {HASH_SIZE} bytes, got {len(leaf_hash)}")
+    plan = append_plan(size)
+    if len(siblings) != len(plan):
+        raise ValueError(
+            f"append at size {size} needs {len(plan)} sibling hashes, got {len(siblings)}"
+        )
+    node = NodeID(0, size)
+    acc = leaf_hash
+    out = [(node, acc)]
+    for sib in siblings:
+        acc = _sha256(b"\x01" + sib + acc).digest()
+        node = NodeID(node.level + 1, node.index >> 1)
+        out.append((node, acc))
+    return out
+
+
+def append(size: int, leaf_hash: bytes, get: NodeGetter) -> list[tuple[NodeID, bytes]]:
+    """Append leaf number ``size``: the new perfect-subtree nodes to store (compact-range merge)."""
+    return append_nodes(size, leaf_hash, [get(node) for node in append_plan(size)])
+
+
+# --------------------------------------------------------------------------------------
+# Verification (RFC 9162 §2.1.3.2 and §2.1.4.2)
+# --------------------------------------------------------------------------------------
+
+
+def _check_hash(value: object, what: str) -> bytes:
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise ProofError(f"{what} must be bytes, got {type(value).__name__}")
+    value = bytes(value)
+    if len(value) == 0:
+        raise ProofError(f"{what} is a zero-length hash")
+    return value
+
+
+def _check_proof(proof: Iterable[bytes]) -> list[bytes]:
+    out = []
+    for i, element in enumerate(proof):
+        element = _check_hash(element, f"proof element {i}")
+        if len(element) != HASH_SIZE:
+            raise ProofError(f"proof element {i} is {len(element)} bytes, not {HASH_SIZE}")
+        out.append(element)
+    return out
+
+
+def _check_index(name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ProofError(f"{name} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _inclusion_proof_length(index: int, size: int) -> int:
+    # Levels below the point where the paths to `index` and `size - 1` diverge,
+    # plus one left sibling per set bit of `index` above it.
+    inner = (index ^ (size - 1)).bit_length()
+    return inner + bin(index >> inner).count("1")
+
+
+def verify_inclusion(
+    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+) -> None:
+    """Check that ``leaf_hash`` is leaf ``index`` of the tree of ``size`` with ``root``.
+
+    RFC 9162 §2.1.3.2.  Raises :class:`ProofError` on any failure, including a
+    leaf hash that is not 32 bytes, zero-length or wrong-length proof
+    elements and a proof of the wrong length.
+    """
+    index = _check_index("leaf index", index)
+    size = _check_index("tree size", size)
+    leaf_hash = _check_hash(leaf_hash, "leaf hash")
+    root = _check_hash(root, "root hash")
+    if len(leaf_hash) != HASH_SIZE:
+        raise ProofError(f"leaf hash is {len(leaf_hash)} bytes, not {HASH_SIZE}")
+    if index >= size:
+        raise ProofError(f"leaf index {index} is not in a tree of size {size}")
+    path = _check_proof(proof)
+    want = _inclusion_proof_length(index, size)
+    if len(path) != want:
+        raise ProofError(
+            f"inclusion proof for leaf {index} in a tree of size {size} must have "
+            f"{want} hashes, got {len(path)}"
+        )
+    # RFC 9162 §2.1.3.2, steps 2-5.
+    fn, sn, r = index, size - 1, leaf_hash
+    for p in path:
+        if sn == 0:
+            raise ProofError("inclusion proof is longer than the path to the root")
+        if fn & 1 or fn == sn:
+            r = hash_children(p, r)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = hash_children(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("inclusion proof is shorter than the path to the root")
+    if r != root:
+        raise ProofError(
+            f"inclusion proof for leaf {index} does not lead to the given root of the "
+            f"tree of size {size} (computed {r.hex()}, expected {root.hex()})"
+        )
+
+
+def verify_consistency(
+    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
+) -> None:
+    """Check that the tree of ``size2`` with ``root2`` extends the tree of ``size1`` with ``root1``.
+
+    RFC 9162 §2.1.4.2.  Conventions for the edge cases (as transparency-dev/merkle):
+    ``size1 == 0`` is always an error (a proof from the empty tree proves
+    nothing); ``size1 == size2`` needs an empty proof and ``root1 == root2``;
+    zero-length hashes are errors.  Raises :class:`ProofError`.
+    """
+    size1 = _check_index("size1", size1)
+    size2 = _check_index("size2", size2)
+    root1 = _check_hash(root1, "first root hash")
+    root2 = _check_hash(root2, "second root hash")
+    path = _check_proof(proof)
+    if size2 < size1:
+        raise ProofError(f"size2 {size2} is smaller than size1 {size1}")
+    if size1 == 0:
+        raise ProofError("consistency with the empty tree (size1 = 0) cannot be proven")
+    if size1 == size2:
+        if path:
+            raise ProofError("trees of equal size need an empty consistency proof")
+        if root1 != root2:
+            raise ProofError(f"trees of equal size {size1} have different roots")
+        return
+    # RFC 9162 §2.1.4.2.
+    if not path:
+        raise ProofError("consistency proof is empty")
+    want = _consistency_proof_length(size1, size2)
+    if len(path) != want:
+        raise ProofError(
+            f"consistency proof from {size1} to {size2} must have {want} hashes, got {len(path)}"
+        )
+    if size1 & (size1 - 1) == 0:  # step 2: first is a power of two
+        path = [root1, *path]
+    fn, sn = size1 - 1, size2 - 1  # step 3
+    while fn & 1:  # step 4
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]  # step 5
+    for c in path[1:]:  # step 6
+        if sn == 0:
+            raise ProofError("consistency proof is longer than needed")
+        if fn & 1 or fn == sn:
+            fr = hash_children(c, fr)
+            sr = hash_children(c, sr)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = hash_children(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:  # step 7
+        raise ProofError("consistency proof is shorter than needed")
+    if fr != root1:
+        raise ProofError(
+            f"consistency proof does not lead to the first root (size {size1}): "
+            f"computed {fr.hex()}, expected {root1.hex()}"
+        )
+    if sr != root2:
+        raise ProofError(
+            f"consistency proof does not lead to the second root (size {size2}): "
+            f"computed {sr.hex()}, expected {root2.hex()}"
+        )
+
+
+def _consistency_proof_length(size1: int, size2: int) -> int:
+    """Length of the RFC 6962 consistency proof for ``0 < size1 < size2``."""
+    # The proof is the inclusion path of the rightmost perfect subtree of the
+    # old tree (height `shift`) in the new tree, plus that subtree's own hash
+    # unless size1 is a power of two (then the verifier already knows it).
+    shift = (size1 & -size1).bit_length() - 1
+    inner = ((size1 - 1) ^ (size2 - 1)).bit_length()
+    border = bin((size1 - 1) >> inner).count("1")
+    seed = 0 if size1 & (size1 - 1) == 0 else 1
+    return seed + inner - shift + border
+
+
+# --------------------------------------------------------------------------------------
+# In-memory reference implementation
+# --------------------------------------------------------------------------------------
+
+
+class MemoryNodeStore:
+    """A dict of perfect-subtree nodes: the in-memory stand-in for the node table."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self) -> None:
+        self.nodes: dict[NodeID, bytes] = {}
+
+    def get(self, node: NodeID) -> bytes:
+        try:
+            return self.nodes[node]
+        except KeyError:
+            raise KeyError(f"node {node} is not stored") from None
+
+    def put_many(self, items: Iterable[tuple[NodeID, bytes]]) -> None:
+        for node, value in items:
+            old = self.nodes.get(node)
+            if old is not None and old != value:
+                raise ValueError(f"node {node} already stored with a different hash")
+            self.nodes[node] = value
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+
+class MemoryTree:
+    """An append-only RFC 6962 log kept in a :class:`MemoryNodeStore`.
+
+    Any earlier size can be proven against, since stored nodes never change.
+    """
+
+    def __init__(self, store: MemoryNodeStore | None = None, size: int = 0) -> None:
+        self.store = store if store is not None else MemoryNodeStore()
+        self.size = size
+
+    def append(self, leaf_hash: bytes) -> int:
+        """Append one leaf hash; returns its index."""
+        index = self.size
+        self.store.put_many(append(index, leaf_hash, self.store.get))
+        self.size = index + 1
+        return index
+
+    def append_data(self, data: bytes) -> int:
+        """Append raw leaf data (hashed with :func:`hash_leaf`); returns its index."""
+        return self.append(hash_leaf(data))
+
+    def root(self, size: int | None = None) -> bytes:
+        return root(self._size(size), self.store.get)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        return inclusion_proof(index, self._size(size), self.store.get)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        return consistency_proof(size1, self._size(size2), self.store.get)
+
+    def leaf_hash(self, index: int) -> bytes:
+        if not 0 <= index < self.size:
+            raise IndexError(f"leaf {index} is not in a tree of size {self.size}")
+        return self.store.get(NodeID(0, index))
+
+    def _size(self, size: int | None) -> int:
+        if size is None:
+            return self.size
+        _check_size("size", size)
+        if size > self.size:
+            raise ValueError(f"tree size {size} is beyond the current size {self.size}")
+        return size
+
+
+# --------------------------------------------------------------------------------------
+# Naive O(n) reference (RFC 6962 §2.1 definitions, recursion on lists) -- tests/bench only
+# --------------------------------------------------------------------------------------
+
+
+def naive_root(leaves: Sequence[bytes]) -> bytes:
+    """MTH over the given *leaf hashes*, recomputed from scratch (O(n) hashes)."""
+    n = len(leaves)
+    if n == 0:
+        return EMPTY_ROOT
+    if n == 1:
+        return leaves[0]
+    k = _split(n)
+    return hash_children(naive_root(leaves[:k]), naive_root(leaves[k:]))
+
+
+def naive_inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """RFC 6962 §2.1.1 ``PATH(m, D[n])`` over leaf hashes, recomputed from scratch."""
+    n = len(leaves)
+    if not 0 <= index < n:
+        raise ValueError(f"leaf index {index} is not in a tree of size {n}")
+    if n == 1:
+        return []
+    k = _split(n)
+    if index < k:
+        return [*naive_inclusion_proof(leaves[:k], index), naive_root(leaves[k:])]
+    return [*naive_inclusion_proof(leaves[k:], index - k), naive_root(leaves[:k])]
+
+
+def naive_consistency_proof(leaves: Sequence[bytes], size1: int) -> list[bytes]:
+    """RFC 6962 §2.1.2 ``PROOF(m, D[n])`` over leaf hashes, recomputed from scratch."""
+    n = len(leaves)
+    if not 0 < size1 <= n:
+        raise ValueError(f"consistency proof needs 0 < size1 <= {n}, got {size1}")
+
+    def subproof(m: int, d: Sequence[bytes], whole: bool) -> list[bytes]:
+        if m == len(d):
+            return [] if whole else [naive_root(d)]
+        k = _split(len(d))
+        if m <= k:
+            return [*subproof(m, d[:k], whole), naive_root(d[k:])]
+        return [*subproof(m - k, d[k:], False), naive_root(d[:k])]
+
+    return subproof(size1, leaves, True)
