@@ -1,0 +1,231 @@
+"""Per-file line coverage from Cobertura XML (coverage.py's `coverage xml`, JaCoCo converters …)
+and LCOV (`coverage lcov`, c8, gcov's lcov, Istanbul …).
+
+Both parsers return a `CoverageReport`; malformed input gives `EvidenceProblem`s naming the file
+and line, never an exception. Cobertura is read with expat directly so every element's line is
+known, and entity declarations are refused (no billion laughs, no external entities).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from xml.parsers import expat
+
+from pydantic import BaseModel, Field
+
+from checks.evidence.model import EvidenceProblem, as_text, too_large
+
+KEY = "specCoverage"
+
+
+class FileCoverage(BaseModel):
+    """Line number -> hit count for one source file."""
+
+    path: str
+    lines: dict[int, int] = Field(default_factory=dict)
+
+    def add(self, line: int, hits: int) -> None:
+        self.lines[line] = self.lines.get(line, 0) + hits
+
+
+class CoverageReport(BaseModel):
+    """Line coverage of every file a report mentions, keyed by the report's own path."""
+
+    format: str
+    name: str
+    sources: list[str] = Field(default_factory=list)
+    files: dict[str, FileCoverage] = Field(default_factory=dict)
+    problems: list[EvidenceProblem] = Field(default_factory=list)
+
+    def _candidates(self, path: str) -> list[str]:
+        cands = [_norm(path)]
+        cands += [_norm(posixpath.join(_norm(src), _norm(path))) for src in self.sources]
+        return cands
+
+    def lookup(self, repo_path: str) -> FileCoverage | None:
+        """The coverage of a repository-relative path.
+
+        Report paths are often absolute (the CI workspace) or relative to a source root, so a
+        report path matches when one ends with the other at a `/` boundary; an ambiguous match
+        (two report files) counts as no match rather than a guess.
+        """
+        want = _norm(repo_path)
+        hits: list[str] = []
+        for key in self.files:
+            for cand in self._candidates(key):
+                if _suffix_match(cand, want):
+                    hits.append(key)
+                    break
+        if len(hits) == 1:
+            return self.files[hits[0]]
+        exact = [k for k in hits if _norm(k) == want]
+        return self.files[exact[0]] if len(exact) == 1 else None
+
+
+def _norm(path: str) -> str:
+    path = path.replace("\\", "/").strip()
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+def _suffix_match(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return bool(short) and long_.endswith("/" + short.lstrip("/"))
+
+
+class _Reject(Exception):
+    """Raised from expat callbacks to stop parsing a document Maestro refuses."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+def parse_cobertura(data: bytes | str, name: str = "coverage.xml") -> CoverageReport:
+    """Parse a Cobertura XML report (coverage-04.dtd)."""
+    report = CoverageReport(format="cobertura", name=name)
+    big = too_large(data, name, KEY)
+    if big:
+        report.problems.append(big)
+        return report
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    stack: list[str] = []
+    text: list[str] = []
+    current: list[FileCoverage | None] = [None]
+
+    def problem(code: str, detail: str) -> None:
+        report.problems.append(
+            EvidenceProblem(
+                file=name,
+                line=parser.CurrentLineNumber,
+                column=parser.CurrentColumnNumber + 1,
+                code=code,
+                detail=detail,
+                obligation=KEY,
+            )
+        )
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if not stack and tag != "coverage":
+            raise _Reject("not_cobertura", f"root element is <{tag}>, expected <coverage>")
+        stack.append(tag)
+        if tag == "source":
+            text.clear()
+        elif tag == "class":
+            filename = attrs.get("filename")
+            if not filename:
+                problem("missing_attribute", "<class> without filename")
+                current[0] = None
+                return
+            current[0] = report.files.setdefault(filename, FileCoverage(path=filename))
+        elif tag == "line" and "method" not in stack and current[0] is not None:
+            # <method> elements repeat their class's lines; count each line once.
+            try:
+                number = int(attrs["number"])
+                hits = int(attrs["hits"])
+            except KeyError as exc:
+                problem("missing_attribute", f"<line> without {exc.args[0]}")
+                return
+            except ValueError:
+                problem("bad_number", f"number={attrs.get('number')!r} hits={attrs.get('hits')!r}")
+                return
+            if number < 1 or hits < 0:
+                problem("bad_number", f"number={number} hits={hits}")
+                return
+            current[0].add(number, hits)
+
+    def end(tag: str) -> None:
+        stack.pop()
+        if tag == "source":
+            src = "".join(text).strip()
+            if src:
+                report.sources.append(src)
+        elif tag == "class":
+            current[0] = None
+
+    def chars(data: str) -> None:
+        if stack and stack[-1] == "source":
+            text.append(data)
+
+    def entity(*_args: object) -> None:
+        raise _Reject("xml_entities_forbidden", "entity declarations are not allowed")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    parser.EntityDeclHandler = entity
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        report.problems.append(
+            EvidenceProblem(
+                file=name,
+                line=exc.lineno,
+                column=exc.offset + 1,
+                code="xml_malformed",
+                detail=expat.errors.messages[exc.code] if exc.code else str(exc),
+                obligation=KEY,
+            )
+        )
+    except _Reject as exc:
+        problem(exc.code, str(exc))
+    return report
+
+
+def parse_lcov(data: bytes | str, name: str = "lcov.info") -> CoverageReport:
+    """Parse an LCOV tracefile (SF/DA/end_of_record; other records are ignored)."""
+    report = CoverageReport(format="lcov", name=name)
+    big = too_large(data, name, KEY)
+    if big:
+        report.problems.append(big)
+        return report
+    current: FileCoverage | None = None
+    seen_record = False
+    for lineno, raw in enumerate(as_text(data).splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        tag, sep, value = line.partition(":")
+        if tag == "end_of_record":
+            current = None
+            continue
+        if not sep:
+            report.problems.append(_lcov_problem(name, lineno, "lcov_malformed", line[:80]))
+            continue
+        if tag == "SF":
+            seen_record = True
+            current = report.files.setdefault(value, FileCoverage(path=value))
+        elif tag == "DA":
+            if current is None:
+                report.problems.append(_lcov_problem(name, lineno, "lcov_outside_record", line))
+                continue
+            parts = value.split(",")
+            try:
+                number, hits = int(parts[0]), int(parts[1])
+            except (ValueError, IndexError):
+                report.problems.append(_lcov_problem(name, lineno, "bad_number", line[:80]))
+                continue
+            if number < 1:
+                report.problems.append(_lcov_problem(name, lineno, "bad_number", line[:80]))
+                continue
+            # gcov can report negative counts after overflow; treat them as executed
+            current.add(number, abs(hits))
+    if not seen_record and not report.problems:
+        report.problems.append(_lcov_problem(name, None, "lcov_empty", "no SF: record"))
+    return report
+
+
+def _lcov_problem(name: str, line: int | None, code: str, detail: str) -> EvidenceProblem:
+    return EvidenceProblem(file=name, line=line, code=code, detail=detail, obligation=KEY)
+
+
+def parse_coverage(data: bytes | str, name: str) -> CoverageReport:
+    """Cobertura when the content looks like XML, LCOV otherwise."""
+    head = as_text(data[:512]).lstrip()
+    if head.startswith("<"):
+        return parse_cobertura(data, name)
+    return parse_lcov(data, name)
