@@ -1,0 +1,429 @@
+"""npm-family lockfiles: package-lock.json / npm-shrinkwrap.json (v1–v3), yarn.lock (v1 and
+berry) and pnpm-lock.yaml (v5, v6, v9)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from checks.sbom.ecosystems import NPM
+from checks.sbom.parsers.base import (
+    EntryKey,
+    Lines,
+    ManifestError,
+    Split,
+    component,
+    key_for,
+    problem,
+)
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml_load(text: str, first_line: int = 1) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + mark.line if mark is not None else first_line
+        raise ManifestError(f"invalid YAML: {exc}".splitlines()[0], line) from exc
+
+
+def _licence(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return value["type"]
+    return None
+
+
+# --- package-lock.json ------------------------------------------------------------------
+
+
+def split_package_lock(text: str, file: str) -> Split:
+    fmt = "package-lock.json"
+    split = Split(file=file, format=fmt)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        split.problems.append(problem(file, fmt, f"invalid JSON: {exc.msg}", exc.lineno))
+        return split
+    except RecursionError:
+        split.problems.append(problem(file, fmt, "JSON nested too deeply", None))
+        return split
+    if not isinstance(doc, dict):
+        split.problems.append(problem(file, fmt, "top level is not an object", 1))
+        return split
+    lines = Lines(text)
+    packages = doc.get("packages")
+    if isinstance(packages, dict):
+        root = packages.get("", {}) if isinstance(packages.get(""), dict) else {}
+        direct: set[str] = set()
+        for field in (
+            "dependencies",
+            "devDependencies",
+            "optionalDependencies",
+            "peerDependencies",
+        ):
+            deps = root.get(field)
+            if isinstance(deps, dict):
+                direct.update(deps)
+        for path, entry in packages.items():
+            if not path or "node_modules/" not in path:
+                continue  # the root project and workspace folders are not dependencies
+            if isinstance(entry, dict) and entry.get("link"):
+                continue
+            name = path.rsplit("node_modules/", 1)[1]
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                name = entry["name"]
+            split.entries[key_for(NPM, name, path)] = entry
+
+        def build(key: EntryKey, entry: Any) -> list:
+            path = key[2]
+            line = lines.find_line(json.dumps(path) + ":")
+            if not isinstance(entry, dict):
+                raise ManifestError(f"entry {path!r} is not an object", line)
+            name = entry.get("name") or path.rsplit("node_modules/", 1)[1]
+            version = entry.get("version")
+            if not isinstance(version, str):
+                version = ""
+            top = path.count("node_modules/") == 1 and path.startswith("node_modules/")
+            return [
+                component(
+                    name=str(name),
+                    version=version,
+                    ecosystem=NPM,
+                    file=file,
+                    line=line,
+                    direct=top and name in direct,
+                    dev=bool(entry.get("dev") or entry.get("devOptional")),
+                    licence=_licence(entry.get("license")),
+                )
+            ]
+
+        split.build = build
+        return split
+    deps = doc.get("dependencies")
+    if isinstance(deps, dict):  # lockfileVersion 1: a nested tree
+        stack: list[tuple[str, dict[str, Any]]] = [("", deps)]
+        while stack:
+            prefix, level = stack.pop()
+            for name, entry in level.items():
+                path = f"{prefix}node_modules/{name}"
+                split.entries[key_for(NPM, name, path)] = entry
+                if isinstance(entry, dict) and isinstance(entry.get("dependencies"), dict):
+                    stack.append((path + "/", entry["dependencies"]))
+
+        def build_v1(key: EntryKey, entry: Any) -> list:
+            path = key[2]
+            name = path.rsplit("node_modules/", 1)[1]
+            if not isinstance(entry, dict):
+                raise ManifestError(f"entry {name!r} is not an object")
+            version = entry.get("version") if isinstance(entry.get("version"), str) else ""
+            line = _v1_line(lines, name, version)
+            return [
+                component(
+                    name=name,
+                    version=version,
+                    ecosystem=NPM,
+                    file=file,
+                    line=line,
+                    direct=None,
+                    dev=bool(entry.get("dev")),
+                )
+            ]
+
+        split.build = build_v1
+        return split
+    if "lockfileVersion" not in doc:
+        split.problems.append(problem(file, fmt, "no 'packages' or 'dependencies' object", 1))
+    return split
+
+
+def _v1_line(lines: Lines, name: str, version: str) -> int | None:
+    needle = json.dumps(name) + ": {"
+    want = '"version": ' + json.dumps(version)
+    pos = lines.text.find(needle)
+    first = pos
+    while pos >= 0:
+        window = lines.text[pos : pos + 200 + len(want)]
+        if want in window.split("}", 1)[0]:
+            return lines.line_of(pos)
+        pos = lines.text.find(needle, pos + 1)
+    return lines.line_of(first) if first >= 0 else None
+
+
+# --- yarn.lock --------------------------------------------------------------------------
+
+
+def _descriptor_name(descriptor: str) -> str:
+    d = descriptor.strip().strip('"')
+    at = d.find("@", 1)
+    name = d if at < 0 else d[:at]
+    rest = d[at + 1 :] if at >= 0 else ""
+    if rest.startswith("npm:") and "@" in rest[5:]:
+        real = rest[4:]  # an alias: alias@npm:real@range
+        at2 = real.find("@", 1)
+        if at2 > 0:
+            return real[:at2]
+    return name
+
+
+def _blocks(text: str) -> list[tuple[int, str]]:
+    """Top-level blocks separated by blank lines, with their first line number."""
+    out: list[tuple[int, str]] = []
+    line = 1
+    for part in re.split(r"\n[ \t]*\n", text):
+        stripped = part.lstrip("\n")
+        lead = len(part) - len(stripped)
+        if stripped.strip():
+            out.append((line + lead, stripped))
+        line += part.count("\n") + 2
+    return out
+
+
+_YARN1_VERSION = re.compile(r'^\s+version:?\s+"?([^"\s]+)"?\s*$', re.M)
+
+
+def split_yarn_lock(text: str, file: str) -> Split:
+    if "__metadata:" in text:
+        return _split_yarn_berry(text, file)
+    fmt = "yarn.lock"
+    split = Split(file=file, format=fmt)
+    lines_of: dict[EntryKey, int] = {}
+    for line, block in _blocks(text):
+        body = "\n".join(ln for ln in block.splitlines() if not ln.lstrip().startswith("#"))
+        if not body.strip():
+            continue
+        header = body.splitlines()[0]
+        if header.startswith((" ", "\t")) or not header.rstrip().endswith(":"):
+            split.problems.append(problem(file, fmt, "expected 'name@range:' entry header", line))
+            continue
+        descriptors = header.rstrip()[:-1].split(",")
+        name = _descriptor_name(descriptors[0])
+        m = _YARN1_VERSION.search(body)
+        version = m.group(1) if m else ""
+        key = key_for(NPM, name, f"{version}|{header}")
+        split.entries[key] = (name, version, body)
+        lines_of[key] = line
+
+    def build(key: EntryKey, raw: Any) -> list:
+        name, version, _body = raw
+        if not version:
+            raise ManifestError(f"entry for {name!r} has no version", lines_of[key])
+        return [component(name=name, version=version, ecosystem=NPM, file=file, line=lines_of[key])]
+
+    split.build = build
+    return split
+
+
+def _split_yarn_berry(text: str, file: str) -> Split:
+    fmt = "yarn.lock (berry)"
+    split = Split(file=file, format=fmt)
+    lines_of: dict[EntryKey, int] = {}
+    direct: set[str] = set()
+    for line, block in _blocks(text):
+        body = "\n".join(ln for ln in block.splitlines() if not ln.lstrip().startswith("#"))
+        if not body.strip() or body.startswith("__metadata:"):
+            continue
+        res = re.search(r'^\s+resolution:\s*"?([^"\n]+)"?\s*$', body, re.M)
+        resolution = res.group(1) if res else ""
+        if "@workspace:" in resolution:
+            try:
+                doc = _yaml_load(body, line)
+            except ManifestError as exc:
+                split.problems.append(problem(file, fmt, str(exc), exc.line))
+                continue
+            for entry in (doc or {}).values() if isinstance(doc, dict) else []:
+                if isinstance(entry, dict):
+                    for field in ("dependencies", "devDependencies", "peerDependencies"):
+                        if isinstance(entry.get(field), dict):
+                            direct.update(entry[field])
+            continue
+        name = _descriptor_name(resolution) if resolution else _descriptor_name(body.split(",")[0])
+        key = key_for(NPM, name, resolution or body.splitlines()[0])
+        split.entries[key] = body
+        lines_of[key] = line
+
+    def build(key: EntryKey, body: Any) -> list:
+        line = lines_of[key]
+        doc = _yaml_load(body, line)
+        if not isinstance(doc, dict) or len(doc) != 1:
+            raise ManifestError("expected one lockfile entry", line)
+        entry = next(iter(doc.values()))
+        if not isinstance(entry, dict):
+            raise ManifestError("entry is not a mapping", line)
+        resolution = str(entry.get("resolution", ""))
+        name = _descriptor_name(resolution) if resolution else key[1]
+        protocol = resolution[len(name) + 1 :].split(":", 1)[0] if resolution else "npm"
+        if protocol in ("link", "portal", "file", "exec", "workspace"):
+            return []
+        version = str(entry.get("version", ""))
+        return [
+            component(
+                name=name,
+                version=version,
+                ecosystem=NPM,
+                file=file,
+                line=line,
+                direct=(name in direct) if direct else None,
+            )
+        ]
+
+    split.build = build
+    return split
+
+
+# --- pnpm-lock.yaml ---------------------------------------------------------------------
+
+_PNPM_ENTRY = re.compile(r"^  (\S[^\n]*):[ \t]*(\{\})?[ \t]*$", re.M)
+
+
+def _pnpm_name_version(key: str) -> tuple[str, str]:
+    k = key.strip().strip("'\"")
+    if k.startswith("/"):
+        k = k[1:]
+    paren = k.find("(")
+    if paren > 0:
+        k = k[:paren]
+    at = k.find("@", 1)
+    if at > 0 and "/" not in k[at:]:
+        return k[:at], k[at + 1 :]
+    # lockfile v5: /name/version_peer or /@scope/name/version_peer
+    name, _, version = k.rpartition("/")
+    if "_" in version:
+        version = version.split("_", 1)[0]
+    if at > 0 and not name:
+        return k[:at], k[at + 1 :]
+    return name, version
+
+
+def split_pnpm_lock(text: str, file: str) -> Split:
+    fmt = "pnpm-lock.yaml"
+    split = Split(file=file, format=fmt)
+    m = re.search(r"^packages:[ \t]*(\{\})?[ \t]*$", text, re.M)
+    head_text = text[: m.start()] if m else text
+    try:
+        head = _yaml_load(head_text) if head_text.strip() else {}
+    except ManifestError as exc:
+        split.problems.append(problem(file, fmt, str(exc), exc.line))
+        head = {}
+    if not isinstance(head, dict):
+        split.problems.append(problem(file, fmt, "top level is not a mapping", 1))
+        return split
+    if "lockfileVersion" not in head:
+        split.problems.append(problem(file, fmt, "no lockfileVersion", 1))
+    direct: dict[str, bool] = {}  # name -> dev
+
+    def take(deps: Any, dev: bool) -> None:
+        if isinstance(deps, dict):
+            for dep in deps:
+                direct[str(dep)] = direct.get(str(dep), True) and dev
+
+    importers = head.get("importers")
+    sections = list(importers.values()) if isinstance(importers, dict) else [head]
+    for imp in sections:
+        if isinstance(imp, dict):
+            take(imp.get("dependencies"), False)
+            take(imp.get("optionalDependencies"), False)
+            take(imp.get("devDependencies"), True)
+    if m is None:
+        return split
+    body_start = m.end() + 1
+    end = re.search(r"^\S", text[body_start:], re.M)
+    body_end = body_start + end.start() if end else len(text)
+    body = text[body_start:body_end]
+    base_line = text.count("\n", 0, body_start) + 1
+    starts = list(_PNPM_ENTRY.finditer(body))
+    lines_of: dict[EntryKey, int] = {}
+    line, prev = base_line, 0
+    for i, em in enumerate(starts):
+        stop = starts[i + 1].start() if i + 1 < len(starts) else len(body)
+        block = body[em.start() : stop]
+        name, _version = _pnpm_name_version(em.group(1))
+        key = key_for(NPM, name, em.group(1).strip())
+        split.entries[key] = block
+        line += body.count("\n", prev, em.start())
+        prev = em.start()
+        lines_of[key] = line
+
+    def build(key: EntryKey, block: Any) -> list:
+        line = lines_of[key]
+        doc = _yaml_load(block, line)
+        if not isinstance(doc, dict) or len(doc) != 1:
+            raise ManifestError("expected one package entry", line)
+        raw_key, entry = next(iter(doc.items()))
+        name, version = _pnpm_name_version(str(raw_key))
+        entry = entry if isinstance(entry, dict) else {}
+        if isinstance(entry.get("name"), str):
+            name = entry["name"]
+        if isinstance(entry.get("version"), str):
+            version = entry["version"]
+        dev = entry.get("dev") if isinstance(entry.get("dev"), bool) else None
+        is_direct = name in direct if direct else None
+        if dev is None and is_direct:
+            dev = direct[name]
+        return [
+            component(
+                name=name,
+                version=version,
+                ecosystem=NPM,
+                file=file,
+                line=line,
+                direct=is_direct,
+                dev=dev,
+            )
+        ]
+
+    split.build = build
+    return split
+
+
+# --- package.json (a manifest, not a lockfile) -------------------------------------------
+
+_EXACT = re.compile(r"^=?v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+
+
+def split_package_json(text: str, file: str) -> Split:
+    """package.json: declared dependencies; only exact versions count as versions (ranges
+    resolve in the lockfile), so the others have an empty version and are not matched."""
+    fmt = "package.json"
+    split = Split(file=file, format=fmt)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        split.problems.append(problem(file, fmt, f"invalid JSON: {exc.msg}", exc.lineno))
+        return split
+    except RecursionError:
+        split.problems.append(problem(file, fmt, "JSON nested too deeply", None))
+        return split
+    if not isinstance(doc, dict):
+        split.problems.append(problem(file, fmt, "top level is not an object", 1))
+        return split
+    for field in ("dependencies", "optionalDependencies", "devDependencies"):
+        deps = doc.get(field)
+        if isinstance(deps, dict):
+            for name, spec in deps.items():
+                split.entries.setdefault(key_for(NPM, name, ""), (name, spec, field))
+    lines = Lines(text)
+
+    def build(_key: EntryKey, raw: Any) -> list:
+        name, spec, field = raw
+        version = spec.lstrip("=v") if isinstance(spec, str) and _EXACT.match(spec) else ""
+        return [
+            component(
+                name=name,
+                version=version,
+                ecosystem=NPM,
+                file=file,
+                line=lines.find_line(json.dumps(name) + ":"),
+                direct=True,
+                dev=field == "devDependencies",
+            )
+        ]
+
+    split.build = build
+    return split

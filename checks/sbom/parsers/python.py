@@ -1,0 +1,402 @@
+"""Python manifests: requirements files, poetry.lock, uv.lock and Pipfile.lock."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import tomllib
+from collections.abc import Callable
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from checks.sbom.ecosystems import PYPI, pep503
+from checks.sbom.parsers.base import (
+    EntryKey,
+    Lines,
+    ManifestError,
+    Split,
+    component,
+    key_for,
+    problem,
+    toml_error_line,
+)
+
+# resolve(include as written, including file) -> text of the included file, or None
+Resolver = Callable[[str, str], "str | bytes | None"]
+
+# --- requirements files -----------------------------------------------------------------
+
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_OPTION_WITH_ARG = re.compile(
+    r"^(-r|--requirement|-c|--constraint|-e|--editable|-i|--index-url|--extra-index-url|"
+    r"-f|--find-links|--trusted-host|--no-binary|--only-binary|--config-settings|"
+    r"--global-option|--use-feature|--hash|--progress-bar)(=|\s+|$)(.*)$"
+)
+_PER_REQ_OPTION = re.compile(r"\s--(hash|config-settings|global-option)(=|\s+)\S+")
+_ENV_VAR = re.compile(r"\$\{[A-Za-z0-9_]+\}")
+
+
+def _logical_lines(text: str) -> list[tuple[int, str, list[str]]]:
+    """(first line number, joined line without comments, comment lines that follow it)."""
+    out: list[tuple[int, str, list[str]]] = []
+    buf: list[str] = []
+    start = 0
+    for no, raw in enumerate(text.splitlines(), start=1):
+        if not buf:
+            start = no
+        stripped = raw.strip()
+        if not buf and stripped.startswith("#"):
+            if out:
+                out[-1][2].append(stripped)
+            continue
+        if raw.endswith("\\"):
+            buf.append(raw[:-1])
+            continue
+        buf.append(raw)
+        line = _COMMENT.sub("", " ".join(buf)).strip()
+        buf = []
+        if line:
+            out.append((start, line, []))
+    if buf:
+        line = _COMMENT.sub("", " ".join(buf)).strip()
+        if line:
+            out.append((start, line, []))
+    return out
+
+
+def _exact_pin(req: Requirement) -> str:
+    specs = list(req.specifier)
+    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+        return specs[0].version
+    return ""
+
+
+def split_requirements(
+    text: str, file: str, resolve: Resolver | None = None, _seen: set[str] | None = None
+) -> Split:
+    """requirements*.txt (pip, pip-compile, uv pip compile): pins, extras, markers, --hash,
+    -r includes (read through `resolve`), per-requirement options. An unpinned requirement
+    becomes a component with an empty version (it cannot be matched)."""
+    fmt = "requirements"
+    seen = _seen if _seen is not None else {file}
+    split = Split(file=file, format=fmt)
+    lines = _logical_lines(text)
+    compiled = any(c.startswith("# via") for _, _, comments in lines for c in comments)
+    comps: dict[EntryKey, Any] = {}
+    for lineno, line, comments in lines:
+        line = _ENV_VAR.sub("", line)
+        if line.startswith("-"):
+            m = _OPTION_WITH_ARG.match(line)
+            if m and m.group(1) in ("-r", "--requirement") and m.group(3).strip():
+                target = m.group(3).strip()
+                path = posixpath.normpath(posixpath.join(posixpath.dirname(file), target))
+                if path in seen:
+                    continue
+                seen.add(path)
+                data = resolve(target, file) if resolve is not None else None
+                if data is None:
+                    split.problems.append(
+                        problem(file, fmt, f"included file {target} could not be read", lineno)
+                    )
+                    continue
+                sub_text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+                sub = split_requirements(sub_text, path, resolve, seen)
+                split.problems.extend(sub.problems)
+                for key, raw in sub.entries.items():
+                    comps.setdefault(key, raw)
+            continue
+        req_text = _PER_REQ_OPTION.sub("", " " + line).strip()
+        if "://" in req_text and "@" not in req_text.split("://", 1)[0]:
+            continue  # a bare URL or path to an archive: no name to match
+        try:
+            req = Requirement(req_text)
+        except InvalidRequirement as exc:
+            split.problems.append(problem(file, fmt, f"invalid requirement: {exc}", lineno))
+            continue
+        via = " ".join(comments)
+        direct = ("-r " in via or "via -r" in via) if compiled else True
+        version = _exact_pin(req) if req.url is None else ""
+        key = key_for(PYPI, req.name, f"{file}|{req.marker or ''}")
+        comps[key] = (req.name, version, direct, file, lineno)
+    split.entries = comps
+
+    def build(_key: EntryKey, raw: Any) -> list:
+        name, version, direct, src, lineno = raw
+        return [
+            component(
+                name=name, version=version, ecosystem=PYPI, file=src, line=lineno, direct=direct
+            )
+        ]
+
+    split.build = build
+    return split
+
+
+# --- TOML [[package]] lockfiles ---------------------------------------------------------
+
+_NAME_LINE = re.compile(r'^name\s*=\s*"([^"]*)"\s*$', re.M)
+_VERSION_LINE = re.compile(r'^version\s*=\s*"([^"]*)"\s*$', re.M)
+
+
+def toml_package_blocks(
+    text: str, header: str = "[[package]]", stop: tuple[str, ...] = ("\n[metadata]",)
+) -> list[tuple[int, str]]:
+    """(first line, block text) for each array-of-tables entry; cheap, no TOML parsing."""
+    end = len(text)
+    for marker in stop:
+        pos = text.find(marker)
+        if pos >= 0:
+            end = min(end, pos + 1)
+    body = text[:end]
+    marker = "\n" + header + "\n"
+    first = body.find(header + "\n")
+    if first < 0:
+        return []
+    if first != 0 and body[first - 1] != "\n":
+        first = body.find(marker)
+        if first < 0:
+            return []
+        first += 1
+    line = body.count("\n", 0, first) + 1
+    blocks: list[tuple[int, str]] = []
+    for part in body[first + len(header) + 1 :].split(marker):
+        blocks.append((line, part))
+        line += part.count("\n") + 2
+    return blocks
+
+
+def _load_block(header: str, block: str, line: int) -> dict[str, Any]:
+    try:
+        doc = tomllib.loads(header + "\n" + block)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"invalid TOML: {exc}", toml_error_line(exc, line - 1)) from exc
+    key = header.strip("[]")
+    entries = doc.get(key)
+    if not isinstance(entries, list) or not entries or not isinstance(entries[0], dict):
+        raise ManifestError("package entry is not a table", line)
+    return entries[0]
+
+
+def _block_key(ecosystem: str, block: str, line: int) -> tuple[EntryKey, str, str]:
+    n = _NAME_LINE.search(block)
+    v = _VERSION_LINE.search(block)
+    name = n.group(1) if n else ""
+    version = v.group(1) if v else ""
+    return key_for(ecosystem, name, f"{version}#{line if not name else ''}"), name, version
+
+
+def split_poetry_lock(text: str, file: str) -> Split:
+    """poetry.lock (lock-version 1.x and 2.x): [[package]] tables; dev from category/groups."""
+    fmt = "poetry.lock"
+    split = Split(file=file, format=fmt)
+    lines_of: dict[EntryKey, int] = {}
+    for line, block in toml_package_blocks(text):
+        key, _n, _v = _block_key(PYPI, block, line)
+        split.entries[key] = block
+        lines_of[key] = line
+
+    def build(key: EntryKey, block: Any) -> list:
+        line = lines_of[key]
+        pkg = _load_block("[[package]]", block, line)
+        name, version = pkg.get("name"), pkg.get("version")
+        if not isinstance(name, str) or not isinstance(version, str):
+            raise ManifestError("package without name or version", line)
+        dev: bool | None = None
+        if "category" in pkg:
+            dev = pkg.get("category") == "dev"
+        elif isinstance(pkg.get("groups"), list):
+            dev = "main" not in pkg["groups"]
+        return [
+            component(name=name, version=version, ecosystem=PYPI, file=file, line=line, dev=dev)
+        ]
+
+    split.build = build
+    if not split.entries and "[[package]]" not in text:
+        _validate_toml(text, file, fmt, split)
+    return split
+
+
+def _validate_toml(text: str, file: str, fmt: str, split: Split) -> None:
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        split.problems.append(problem(file, fmt, f"invalid TOML: {exc}", toml_error_line(exc, 1)))
+
+
+def split_uv_lock(text: str, file: str) -> Split:
+    """uv.lock: [[package]] tables (older uv: [[distribution]]); the project itself (virtual,
+    editable, directory sources) is not a component but names the direct dependencies."""
+    fmt = "uv.lock"
+    header = "[[package]]" if "[[package]]" in text else "[[distribution]]"
+    split = Split(file=file, format=fmt)
+    lines_of: dict[EntryKey, int] = {}
+    direct: set[str] = set()
+    dev_direct: set[str] = set()
+    for line, block in toml_package_blocks(text, header, stop=()):
+        key, _n, _v = _block_key(PYPI, block, line)
+        if re.search(r"^source\s*=\s*\{\s*(virtual|editable)\s*=", block, re.M):
+            try:
+                root = _load_block(header, block, line)
+            except ManifestError as exc:
+                split.problems.append(problem(file, fmt, str(exc), exc.line))
+                continue
+            for dep in root.get("dependencies", []) or []:
+                if isinstance(dep, dict) and isinstance(dep.get("name"), str):
+                    direct.add(pep503(dep["name"]))
+            for group in (root.get("dev-dependencies") or {}).values():
+                for dep in group if isinstance(group, list) else []:
+                    if isinstance(dep, dict) and isinstance(dep.get("name"), str):
+                        dev_direct.add(pep503(dep["name"]))
+            continue
+        split.entries[key] = block
+        lines_of[key] = line
+
+    def build(key: EntryKey, block: Any) -> list:
+        line = lines_of[key]
+        pkg = _load_block(header, block, line)
+        name, version = pkg.get("name"), pkg.get("version")
+        if not isinstance(name, str):
+            raise ManifestError("package without name", line)
+        if not isinstance(version, str):
+            version = ""
+        norm = pep503(name)
+        is_direct = (norm in direct or norm in dev_direct) if (direct or dev_direct) else None
+        dev = (norm in dev_direct and norm not in direct) if is_direct else None
+        return [
+            component(
+                name=name,
+                version=version,
+                ecosystem=PYPI,
+                file=file,
+                line=line,
+                direct=is_direct,
+                dev=dev,
+            )
+        ]
+
+    split.build = build
+    if not split.entries and header not in text:
+        _validate_toml(text, file, fmt, split)
+    return split
+
+
+# --- Pipfile.lock -----------------------------------------------------------------------
+
+
+def split_pipfile_lock(text: str, file: str) -> Split:
+    """Pipfile.lock: JSON with `default` and `develop` sections of pinned packages."""
+    fmt = "Pipfile.lock"
+    split = Split(file=file, format=fmt)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        split.problems.append(problem(file, fmt, f"invalid JSON: {exc.msg}", exc.lineno))
+        return split
+    if not isinstance(doc, dict):
+        split.problems.append(problem(file, fmt, "top level is not an object", 1))
+        return split
+    lines = Lines(text)
+    for section in ("default", "develop"):
+        entries = doc.get(section) or {}
+        if not isinstance(entries, dict):
+            split.problems.append(problem(file, fmt, f"'{section}' is not an object"))
+            continue
+        for name, entry in entries.items():
+            split.entries[key_for(PYPI, name, section)] = (name, entry)
+
+    def build(key: EntryKey, raw: Any) -> list:
+        name, entry = raw
+        section = key[2]
+        if not isinstance(entry, dict):
+            raise ManifestError(f"entry {name!r} is not an object")
+        version = entry.get("version", "")
+        version = version[2:] if isinstance(version, str) and version.startswith("==") else ""
+        line = lines.find_line(json.dumps(name) + ":", _section_offset(text, section))
+        return [
+            component(
+                name=name,
+                version=version,
+                ecosystem=PYPI,
+                file=file,
+                line=line,
+                direct=None,
+                dev=section == "develop",
+            )
+        ]
+
+    split.build = build
+    return split
+
+
+def _section_offset(text: str, section: str) -> int:
+    pos = text.find(f'"{section}":')
+    return max(pos, 0)
+
+
+# --- pyproject.toml (a manifest, not a lockfile) -----------------------------------------
+
+
+def split_pyproject(text: str, file: str) -> Split:
+    """pyproject.toml: PEP 621 dependencies, optional-dependencies and dependency-groups, and
+    Poetry's tables. Only exact pins count as versions."""
+    fmt = "pyproject.toml"
+    split = Split(file=file, format=fmt)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        split.problems.append(problem(file, fmt, f"invalid TOML: {exc}", toml_error_line(exc, 1)))
+        return split
+    reqs: list[tuple[str, bool]] = []
+    project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
+    reqs += [(r, False) for r in project.get("dependencies", []) or [] if isinstance(r, str)]
+    for group in (project.get("optional-dependencies") or {}).values():
+        reqs += [(r, False) for r in group if isinstance(r, str)] if isinstance(group, list) else []
+    for group in (doc.get("dependency-groups") or {}).values():
+        reqs += [(r, True) for r in group if isinstance(r, str)] if isinstance(group, list) else []
+    poetry = (doc.get("tool") or {}).get("poetry") or {}
+    tables: list[tuple[Any, bool]] = [(poetry.get("dependencies"), False)]
+    tables += [(poetry.get("dev-dependencies"), True)]
+    for group in (poetry.get("group") or {}).values():
+        if isinstance(group, dict):
+            tables.append((group.get("dependencies"), True))
+    lines = Lines(text)
+    for table, dev in tables:
+        if not isinstance(table, dict):
+            continue
+        for name, spec in table.items():
+            if name.lower() == "python":
+                continue
+            version = spec if isinstance(spec, str) else (spec or {}).get("version", "")
+            pin = (
+                version if isinstance(version, str) and re.match(r"^\d[\w.!+-]*$", version) else ""
+            )
+            split.entries.setdefault(key_for(PYPI, name, ""), (name, pin, dev))
+    for req_text, dev in reqs:
+        try:
+            req = Requirement(req_text)
+        except InvalidRequirement as exc:
+            split.problems.append(
+                problem(file, fmt, f"invalid requirement: {exc}", lines.find_line(req_text))
+            )
+            continue
+        split.entries.setdefault(key_for(PYPI, req.name, ""), (req.name, _exact_pin(req), dev))
+
+    def build(_key: EntryKey, raw: Any) -> list:
+        name, version, dev = raw
+        line = lines.find_line(f'"{name}') or lines.find_line(f"{name} =")
+        return [
+            component(
+                name=name,
+                version=version,
+                ecosystem=PYPI,
+                file=file,
+                line=line,
+                direct=True,
+                dev=dev,
+            )
+        ]
+
+    split.build = build
+    return split
