@@ -13,7 +13,11 @@ import sys
 from collections.abc import Sequence
 
 # Add a module here to add a subcommand group.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "app.commands.serve",
+    "app.commands.db",
+    "app.commands.deliveries",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

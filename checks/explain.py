@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from checks.proofcard import ObligationResult
+from checks.proofcard import ObligationResult, ObligationStatus, ProofCard
 
 
 def _fmt(value: object) -> str:
@@ -40,3 +40,21 @@ def sentence(result: ObligationResult) -> str:
     if render is None:
         return result.reason.replace("_", " ")
     return render(result)
+
+
+def card_title(card: ProofCard) -> str:
+    """The check-run title: the verdict in words, e.g. "2 of 6 obligations failed"."""
+    required = card.required_results
+    total = len(required)
+    failed = card.count(ObligationStatus.FAILED)
+    pending = card.count(ObligationStatus.PENDING)
+    passed = total - failed - pending
+    noun = "obligation" if total == 1 else "obligations"
+    if failed:
+        title = f"{failed} of {total} {noun} failed"
+        if pending:
+            title += f", {pending} awaiting evidence"
+        return title
+    if pending:
+        return f"{passed} of {total} {noun} passed, {pending} awaiting evidence"
+    return f"All {total} {noun} passed"

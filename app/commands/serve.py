@@ -1,0 +1,46 @@
+"""`maestro serve`: run the GitHub App (webhook, pages, inbox worker) with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from app.commands.common import settings_or_exit
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("serve", help="run the GitHub App server")
+    parser.add_argument("--host", help="interface to bind (default MAESTRO_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="TCP port (default MAESTRO_PORT or 8000)")
+    parser.add_argument("--no-worker", action="store_true", help="only accept webhooks")
+    parser.add_argument("--workers", type=int, default=1, help="inbox worker tasks (default 1)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    overrides = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    settings = settings_or_exit(**overrides)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(
+        settings, run_worker=False if args.no_worker else None, worker_count=args.workers
+    )
+    if not settings.github_configured:
+        logging.getLogger("maestro").warning(
+            "GitHub App not configured (%s): open http://%s:%d/ to set it up",
+            ", ".join(settings.missing_github_settings()),
+            settings.host,
+            settings.port,
+        )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0

@@ -1,0 +1,102 @@
+"""The production `GitHubPort`: REST calls through gidgethub for one installation."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from gidgethub import BadRequest
+
+from app.github_api import RetryingGitHubAPI
+from checks.changes import FileChange
+from handlers.port import CheckRunOutput
+
+# GitHub rejects check-run summaries over 65535 characters.
+MAX_SUMMARY_CHARS = 65_000
+TRUNCATION_NOTE = "\n\n… (truncated: the full card is longer than GitHub allows)"
+
+
+def _split(repo: str) -> dict[str, str]:
+    owner, _, name = repo.partition("/")
+    return {"owner": owner, "repo": name}
+
+
+def _output(output: CheckRunOutput) -> dict[str, Any]:
+    data: dict[str, Any] = {"title": output.title[:255], "summary": output.summary}
+    if len(output.summary) > MAX_SUMMARY_CHARS:
+        data["summary"] = output.summary[:MAX_SUMMARY_CHARS] + TRUNCATION_NOTE
+    if output.text:
+        data["text"] = output.text[:MAX_SUMMARY_CHARS]
+    return data
+
+
+class RestGitHubPort:
+    """GitHubPort over the REST API with an installation token."""
+
+    def __init__(self, api: RetryingGitHubAPI) -> None:
+        self.api = api
+
+    async def create_check_run(
+        self,
+        repo: str,
+        *,
+        name: str,
+        head_sha: str,
+        status: str,
+        external_id: str | None = None,
+        output: CheckRunOutput | None = None,
+    ) -> int:
+        body: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": status}
+        if external_id:
+            body["external_id"] = external_id
+        if output is not None:
+            body["output"] = _output(output)
+        response = await self.api.post("/repos/{owner}/{repo}/check-runs", _split(repo), data=body)
+        return int(response["id"])
+
+    async def complete_check_run(
+        self, repo: str, check_run_id: int, *, conclusion: str, output: CheckRunOutput
+    ) -> None:
+        await self.api.patch(
+            "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+            {**_split(repo), "check_run_id": check_run_id},
+            data={"status": "completed", "conclusion": conclusion, "output": _output(output)},
+        )
+
+    async def list_pull_files(self, repo: str, number: int) -> list[FileChange]:
+        files = []
+        async for item in self.api.getiter(
+            "/repos/{owner}/{repo}/pulls/{pull_number}/files{?per_page}",
+            {**_split(repo), "pull_number": number, "per_page": 100},
+            iterable_key=None,
+        ):
+            files.append(FileChange.model_validate(item))
+        return files
+
+    async def get_pull(self, repo: str, number: int) -> dict[str, Any]:
+        result: dict[str, Any] = await self.api.getitem(
+            "/repos/{owner}/{repo}/pulls/{pull_number}", {**_split(repo), "pull_number": number}
+        )
+        return result
+
+    async def get_file(self, repo: str, path: str, ref: str) -> bytes | None:
+        try:
+            item = await self.api.getitem(
+                "/repos/{owner}/{repo}/contents/{+path}{?ref}",
+                {**_split(repo), "path": path, "ref": ref},
+            )
+        except BadRequest as exc:
+            if int(exc.status_code) == 404:
+                return None
+            raise
+        if not isinstance(item, dict) or item.get("type") != "file":
+            return None
+        return base64.b64decode(item.get("content", ""))
+
+    async def create_issue_comment(self, repo: str, number: int, body: str) -> int:
+        response = await self.api.post(
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+            {**_split(repo), "issue_number": number},
+            data={"body": body},
+        )
+        return int(response["id"])

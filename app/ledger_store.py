@@ -1,0 +1,95 @@
+"""Appends ledger entries in the caller's transaction: state change and record commit together.
+
+`append()` is the one function every action goes through. It locks the single `ledger_head` row
+(`SELECT … FOR UPDATE` on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock), so
+with any number of writers the sequence stays gap-free and the chain linear.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.inbox import utcnow
+from app.tables import LedgerEntry, LedgerHead
+from ledger.entry import (
+    GENESIS_PREV_HASH,
+    EntryHeader,
+    chain_hash,
+    format_time,
+    leaf_hash,
+    payload_sha256,
+)
+
+HEAD_ROW_ID = 1
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """What an action wants recorded."""
+
+    kind: str
+    actor: str = "maestro"
+    installation_id: int | None = None
+    repository: str | None = None
+    subject: str | None = None
+    payload: dict[str, Any] | None = None
+
+
+async def _lock_head(session: AsyncSession) -> LedgerHead:
+    query = select(LedgerHead).where(LedgerHead.id == HEAD_ROW_ID)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    head = (await session.execute(query)).scalar_one_or_none()
+    if head is None:
+        head = LedgerHead(id=HEAD_ROW_ID, size=0, head_hash=GENESIS_PREV_HASH)
+        session.add(head)
+        await session.flush()
+        if session.bind.dialect.name == "postgresql":
+            # Another writer may have created it concurrently; re-read under the lock.
+            head = (await session.execute(query)).scalar_one()
+    return head
+
+
+async def append(
+    session: AsyncSession, record: LedgerRecord, *, now: datetime | None = None
+) -> LedgerEntry:
+    """Append `record` as the next entry; the caller commits (or rolls back) the transaction."""
+    payload = record.payload or {}
+    head = await _lock_head(session)
+    header = EntryHeader(
+        seq=head.size,
+        time=format_time(now or utcnow()),
+        actor=record.actor,
+        installation_id=record.installation_id,
+        repository=record.repository,
+        kind=record.kind,
+        subject=record.subject,
+        payload_sha256=payload_sha256(payload),
+    )
+    prev = bytes(head.head_hash)
+    entry_hash = chain_hash(prev, header)
+    row = LedgerEntry(
+        seq=header.seq,
+        time=header.time,
+        actor=header.actor,
+        installation_id=header.installation_id,
+        repository=header.repository,
+        kind=header.kind,
+        subject=header.subject,
+        payload=json.dumps(payload, sort_keys=True, ensure_ascii=False),
+        payload_sha256=header.payload_sha256,
+        prev_hash=prev.hex(),
+        entry_hash=entry_hash.hex(),
+        leaf_hash=leaf_hash(header).hex(),
+    )
+    session.add(row)
+    head.size += 1
+    head.head_hash = entry_hash
+    await session.flush()
+    return row

@@ -1,0 +1,100 @@
+"""The ASGI application factory: routes, shared services and the lifespan that runs the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from app import pages
+from app.db import create_engine, session_factory
+from app.github_factory import GitHubFactory
+from app.migrate import upgrade_async
+from app.settings import Settings, load_settings
+from app.webhook import receive_webhook
+from app.worker import InboxWorker
+from handlers.port import GitHubPort
+from handlers.router import build_router
+
+log = logging.getLogger("maestro")
+
+
+@dataclass
+class Services:
+    """Everything request handlers and the worker share, hung on `app.state.services`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    github: GitHubFactory
+    workers: list[InboxWorker] = field(default_factory=list)
+    manifest_states: set[str] = field(default_factory=set)
+
+    def wake_worker(self) -> None:
+        for worker in self.workers:
+            worker.wake()
+
+    async def github_for(self, installation_id: int) -> GitHubPort:
+        return await self.github.for_installation(installation_id)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    github: GitHubFactory | None = None,
+    run_worker: bool | None = None,
+    migrate: bool = True,
+    worker_count: int = 1,
+) -> Starlette:
+    """Build the app. The database engine and worker start in the lifespan."""
+    settings = settings or load_settings()
+    engine = create_engine(settings.database_url)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        github=github or GitHubFactory(settings),
+    )
+    start_worker = settings.worker_enabled if run_worker is None else run_worker
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade_async(settings.database_url)
+        tasks: list[asyncio.Task[None]] = []
+        if start_worker:
+            router = build_router()
+            for _ in range(worker_count):
+                worker = InboxWorker(services.sessions, settings, router, services.github_for)
+                services.workers.append(worker)
+                tasks.append(asyncio.create_task(worker.run()))
+        try:
+            yield
+        finally:
+            for worker in services.workers:
+                worker.stop()
+            for task in tasks:
+                with contextlib.suppress(Exception):
+                    await task
+            await services.github.aclose()
+            await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/webhook", receive_webhook, methods=["POST"]),
+            Route("/", pages.home, methods=["GET"]),
+            Route("/setup/callback", pages.setup_callback, methods=["GET"]),
+            Route("/healthz", pages.healthz, methods=["GET"]),
+            Route("/readyz", pages.readyz, methods=["GET"]),
+            Route("/metrics", pages.metrics, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

@@ -1,0 +1,46 @@
+"""The one small typed interface through which handlers act on GitHub.
+
+Handlers never see HTTP. Production uses `app.github_port.RestGitHubPort`; tests pass a recording
+fake (see `tests/conftest.py`) or the real port over respx, and can inject errors either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from checks.changes import FileChange
+
+
+class CheckRunOutput(BaseModel):
+    title: str
+    summary: str
+    text: str | None = None
+
+
+class GitHubPort(Protocol):
+    """What Maestro does on GitHub for one installation."""
+
+    async def create_check_run(
+        self,
+        repo: str,
+        *,
+        name: str,
+        head_sha: str,
+        status: str,
+        external_id: str | None = None,
+        output: CheckRunOutput | None = None,
+    ) -> int: ...
+
+    async def complete_check_run(
+        self, repo: str, check_run_id: int, *, conclusion: str, output: CheckRunOutput
+    ) -> None: ...
+
+    async def list_pull_files(self, repo: str, number: int) -> list[FileChange]: ...
+
+    async def get_pull(self, repo: str, number: int) -> dict[str, Any]: ...
+
+    async def get_file(self, repo: str, path: str, ref: str) -> bytes | None: ...
+
+    async def create_issue_comment(self, repo: str, number: int, body: str) -> int: ...

@@ -1,0 +1,11 @@
+"""Combines every feature's router into the one the inbox worker dispatches to."""
+
+from __future__ import annotations
+
+from gidgethub import routing
+
+from handlers import check_runs, installations, pull_requests
+
+
+def build_router() -> routing.Router:
+    return routing.Router(installations.router, pull_requests.router, check_runs.router)

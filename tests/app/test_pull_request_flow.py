@@ -1,0 +1,275 @@
+"""A signed real pull_request payload becomes a Proof Card check-run on a stand-in GitHub."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import httpx
+import respx
+from sqlalchemy import select
+from support.github import load_payload, post_event, token_response
+
+from app.main import Services
+from app.tables import CheckRun, Delivery, LedgerEntry
+from app.worker import InboxWorker
+
+REPO = "/repos/Codertocat/Hello-World"
+HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+
+FILES = [
+    {
+        "sha": "bbcd538c8e72b8c175046e27cc8f907076331401",
+        "filename": "src/app.py",
+        "status": "modified",
+        "additions": 40,
+        "deletions": 10,
+        "changes": 50,
+        "blob_url": "https://github.com/o/r/blob/x/src/app.py",
+        "raw_url": "https://github.com/o/r/raw/x/src/app.py",
+        "contents_url": "https://api.github.com/repos/o/r/contents/src/app.py?ref=x",
+        "patch": "@@ -1 +1 @@\n-a\n+b",
+    },
+    {
+        "sha": "ccdd538c8e72b8c175046e27cc8f907076331401",
+        "filename": "migrations/0002_add_index.sql",
+        "status": "added",
+        "additions": 12,
+        "deletions": 0,
+        "changes": 12,
+        "blob_url": "https://github.com/o/r/blob/x/m.sql",
+        "raw_url": "https://github.com/o/r/raw/x/m.sql",
+        "contents_url": "https://api.github.com/repos/o/r/contents/m.sql?ref=x",
+    },
+]
+
+
+def mock_pull_request_api(github: respx.MockRouter, files: list[dict] | None = None) -> dict:
+    routes = {
+        "token": github.post("/app/installations/1/access_tokens").mock(
+            return_value=token_response()
+        ),
+        "create": github.post(f"{REPO}/check-runs").mock(
+            return_value=httpx.Response(201, json={"id": 77, "status": "in_progress"})
+        ),
+        "files": github.get(f"{REPO}/pulls/2/files").mock(
+            return_value=httpx.Response(200, json=FILES if files is None else files)
+        ),
+        "complete": github.patch(f"{REPO}/check-runs/77").mock(
+            return_value=httpx.Response(200, json={"id": 77, "status": "completed"})
+        ),
+    }
+    return routes
+
+
+async def _ledger(services: Services) -> list[LedgerEntry]:
+    async with services.sessions() as session:
+        return list(
+            (await session.execute(select(LedgerEntry).order_by(LedgerEntry.seq))).scalars()
+        )
+
+
+async def test_opened_pull_request_gets_a_completed_proof_card(
+    client: httpx.AsyncClient,
+    services: Services,
+    worker: InboxWorker,
+    github: respx.MockRouter,
+) -> None:
+    routes = mock_pull_request_api(github)
+    response = await post_event(client, "pull_request", load_payload("pull_request/opened"), "d1")
+    assert response.status_code == 202
+    assert not github.calls, "the webhook answer must not wait for GitHub"
+
+    assert await worker.run_once() is True
+    assert await worker.run_once() is False
+
+    token_request = routes["token"].calls.last.request
+    assert token_request.headers["authorization"].lower().startswith("bearer ey")
+    create = json.loads(routes["create"].calls.last.request.content)
+    assert create["name"] == "Maestro Proof Card"
+    assert create["head_sha"] == HEAD
+    assert create["status"] == "in_progress"
+    assert routes["create"].calls.last.request.headers["authorization"] == "token ghs_testtoken"
+    assert routes["files"].calls.last.request.url.params["per_page"] == "100"
+    complete = json.loads(routes["complete"].calls.last.request.content)
+    assert complete["status"] == "completed"
+    assert complete["conclusion"] == "neutral"  # risk passes; other obligations await evidence
+    assert complete["output"]["title"] == "1 of 6 obligations passed, 5 awaiting evidence"
+    summary = complete["output"]["summary"]
+    assert "| ✅ | Risk |" in summary
+    assert "2 files changed (+52 / −10)" in summary
+
+    entries = await _ledger(services)
+    assert [e.kind for e in entries] == [
+        "checkrun.created",
+        "checkrun.completed",
+        "delivery.processed",
+    ]
+    assert [e.seq for e in entries] == [0, 1, 2]
+    assert entries[0].prev_hash == "0" * 64
+    assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(entries))
+    assert entries[1].subject == "pr:Codertocat/Hello-World#2"
+    assert json.loads(entries[1].payload or "{}")["conclusion"] == "neutral"
+    async with services.sessions() as session:
+        delivery = await session.get(Delivery, "d1")
+        run = await session.get(CheckRun, 77)
+    assert delivery is not None and delivery.status == "done"
+    assert run is not None and (run.status, run.conclusion) == ("completed", "neutral")
+
+
+async def test_risky_pull_request_fails_with_reason(
+    client: httpx.AsyncClient,
+    services: Services,
+    worker: InboxWorker,
+    github: respx.MockRouter,
+) -> None:
+    big = [
+        {**FILES[0], "filename": f"src/module_{i}.py", "additions": 300, "deletions": 100}
+        for i in range(60)
+    ] + [FILES[1]]
+    routes = mock_pull_request_api(github, files=big)
+    await post_event(client, "pull_request", load_payload("pull_request/synchronize"))
+    await worker.run_once()
+    complete = json.loads(routes["complete"].calls.last.request.content)
+    assert complete["conclusion"] == "failure"
+    assert complete["output"]["title"].startswith("1 of 6 obligations failed")
+    assert "**What blocks the merge**" in complete["output"]["summary"]
+    assert "is above the limit of 0.70" in complete["output"]["summary"]
+
+
+async def test_every_pull_request_action_that_changes_the_head_is_proved(
+    client: httpx.AsyncClient,
+    services: Services,
+    worker: InboxWorker,
+    github: respx.MockRouter,
+) -> None:
+    routes = mock_pull_request_api(github)
+    for action in ("opened", "reopened", "synchronize", "ready_for_review.with-installation"):
+        await post_event(client, "pull_request", load_payload(f"pull_request/{action}"))
+        await worker.run_once()
+    assert routes["complete"].call_count == 4
+    # closed and converted_to_draft have no handler: ignored and recorded.
+    await post_event(client, "pull_request", load_payload("pull_request/closed"), "closed-1")
+    await worker.run_once()
+    async with services.sessions() as session:
+        closed = await session.get(Delivery, "closed-1")
+    assert closed is not None and closed.status == "ignored"
+    assert (await _ledger(services))[-1].kind == "delivery.ignored"
+
+
+async def test_draft_pull_requests_are_skipped_unless_configured(
+    client: httpx.AsyncClient,
+    services: Services,
+    worker: InboxWorker,
+    github: respx.MockRouter,
+) -> None:
+    routes = mock_pull_request_api(github)
+    payload = load_payload("pull_request/opened")
+    payload["pull_request"]["draft"] = True
+    await post_event(client, "pull_request", payload, "draft-1")
+    await worker.run_once()
+    assert not github.calls
+    assert json.loads((await _ledger(services))[-1].payload or "{}")["notes"] == [
+        "skipped: draft pull request (set MAESTRO_PROCESS_DRAFTS=true)"
+    ]
+    services.settings.process_drafts = True
+    await post_event(client, "pull_request", payload, "draft-2")
+    await worker.run_once()
+    assert routes["complete"].call_count == 1
+
+
+async def test_github_500_then_201_is_retried_without_losing_the_delivery(
+    client: httpx.AsyncClient,
+    services: Services,
+    worker: InboxWorker,
+    github: respx.MockRouter,
+    sleeps: list[float],
+) -> None:
+    routes = mock_pull_request_api(github)
+    routes["create"].side_effect = [
+        httpx.Response(500, json={"message": "Server Error"}),
+        httpx.Response(201, json={"id": 77}),
+    ]
+    await post_event(client, "pull_request", load_payload("pull_request/opened"))
+    await worker.run_once()
+    assert routes["create"].call_count == 2
+    assert sleeps == [1.0]
+    assert routes["complete"].call_count == 1
+
+
+async def test_secondary_rate_limit_waits_retry_after(
+    client: httpx.AsyncClient,
+    services: Services,
+    worker: InboxWorker,
+    github: respx.MockRouter,
+    sleeps: list[float],
+) -> None:
+    routes = mock_pull_request_api(github)
+    routes["files"].side_effect = [
+        httpx.Response(
+            403,
+            headers={"Retry-After": "7", "x-ratelimit-remaining": "4000"},
+            json={"message": "You have exceeded a secondary rate limit."},
+        ),
+        httpx.Response(200, json=FILES),
+    ]
+    await post_event(client, "pull_request", load_payload("pull_request/opened"))
+    await worker.run_once()
+    assert sleeps == [7.0]
+    assert routes["complete"].call_count == 1
+
+
+async def test_persistent_outage_backs_off_then_parks_the_delivery(
+    client: httpx.AsyncClient,
+    services: Services,
+    worker: InboxWorker,
+    github: respx.MockRouter,
+) -> None:
+    services.settings.worker_max_attempts = 3
+    services.settings.github_max_retries = 0
+    routes = mock_pull_request_api(github)
+    routes["files"].mock(return_value=httpx.Response(502, json={"message": "Bad Gateway"}))
+    await post_event(client, "pull_request", load_payload("pull_request/opened"), "outage")
+    for _ in range(3):
+        async with services.sessions() as session:
+            row = await session.get(Delivery, "outage")
+            assert row is not None
+            row.next_attempt_at = row.received_at  # due now: the test does not wait for backoff
+            await session.commit()
+        assert await worker.run_once() is True
+    async with services.sessions() as session:
+        parked = await session.get(Delivery, "outage")
+    assert parked is not None
+    assert parked.status == "failed"
+    assert parked.attempts == 3
+    assert "GitHubBroken" in (parked.last_error or "")
+    # The check-run created on the first attempt is reused, not duplicated.
+    assert routes["create"].call_count == 1
+    assert (await _ledger(services))[-1].kind == "delivery.failed"
+
+
+async def test_payload_without_installation_is_parked_with_the_reason(
+    client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
+) -> None:
+    payload = load_payload("pull_request/opened")
+    del payload["installation"]
+    await post_event(client, "pull_request", payload, "no-inst")
+    await worker.run_once()
+    async with services.sessions() as session:
+        row = await session.get(Delivery, "no-inst")
+    assert row is not None and row.status == "failed"
+    assert "no installation id" in (row.last_error or "")
+    assert not github.calls
+
+
+async def test_unknown_event_is_ignored_and_recorded(
+    client: httpx.AsyncClient, services: Services, worker: InboxWorker
+) -> None:
+    await post_event(client, "star", {"action": "created", "starred_at": None}, "star-1")
+    await worker.run_once()
+    async with services.sessions() as session:
+        row = await session.get(Delivery, "star-1")
+    assert row is not None and row.status == "ignored"
+    entry = (await _ledger(services))[-1]
+    assert entry.kind == "delivery.ignored"
+    assert entry.subject == "delivery:star-1"
