@@ -17,6 +17,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.serve",
     "app.commands.db",
     "app.commands.deliveries",
+    "app.commands.sbom",
+    "app.commands.osv",
 )
 
 
