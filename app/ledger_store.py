@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.inbox import utcnow
 from app.tables import LedgerEntry, LedgerHead
 from ledger.entry import (
-    GENESIS_PREV_HASH,
     EntryHeader,
     chain_hash,
     format_time,
@@ -47,12 +46,7 @@ async def _lock_head(session: AsyncSession) -> LedgerHead:
         query = query.with_for_update()
     head = (await session.execute(query)).scalar_one_or_none()
     if head is None:
-        head = LedgerHead(id=HEAD_ROW_ID, size=0, head_hash=GENESIS_PREV_HASH)
-        session.add(head)
-        await session.flush()
-        if session.bind.dialect.name == "postgresql":
-            # Another writer may have created it concurrently; re-read under the lock.
-            head = (await session.execute(query)).scalar_one()
+        raise RuntimeError("the ledger head row is missing: run `maestro db upgrade`")
     return head
 
 

@@ -15,6 +15,11 @@ from app.inbox import utcnow
 from app.tables import CheckRun, Installation, Repository
 
 
+def parse_time(value: str | None) -> datetime | None:
+    """GitHub's ISO 8601 timestamps ("2021-04-29T02:32:50Z")."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
 async def upsert_installation(session: AsyncSession, installation: dict[str, Any]) -> Installation:
     account = installation.get("account") or {}
     row = await session.get(Installation, installation["id"])

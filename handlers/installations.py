@@ -64,7 +64,8 @@ async def installation_suspended(event: sansio.Event, ctx: HandlerContext) -> No
     installation = event.data["installation"]
     suspended = event.data["action"] == "suspend"
     async with ctx.sessions() as session, session.begin():
-        await state.set_suspended(session, installation, utcnow() if suspended else None)
+        when = state.parse_time(installation.get("suspended_at")) or utcnow() if suspended else None
+        await state.set_suspended(session, installation, when)
         await append(
             session,
             _record(
