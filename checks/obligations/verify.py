@@ -1,0 +1,299 @@
+"""The verifier gate: policy + evidence + PR facts + Maestro-computed values -> one
+`ObligationResult` per obligation (and per named invariant / CEP guard).
+
+Missing evidence is PENDING with the source Maestro waits for, never a pass; malformed evidence
+FAILS naming the file and line; computed values (risk, SBOM criticals, PII findings) that have
+not arrived stay PENDING ("pending_evidence"). Waivers apply last, and only when allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from checks.evidence.model import Evidence, EvidenceProblem, Measurement
+from checks.obligations.catalog import SPECS, THRESHOLD_KEYS
+from checks.obligations.waivers import Waiver, apply_waivers
+from checks.policy.model import Policy, RuleSpec
+from checks.policy.resolve import Effective, resolve
+from checks.proofcard import Comparator, ObligationResult, ObligationStatus
+from checks.rules.evaluate import Outcome, evaluate
+from checks.rules.facts import PullRequestFacts
+
+ORDER = (
+    "specCoverage",
+    "invariants",
+    "cepGuards",
+    "mutationScore",
+    "perfP95BudgetMs",
+    "riskCap",
+    "sbomCriticals",
+    "piiFindings",
+)
+
+
+class ComputedEvidence(BaseModel):
+    """Values Maestro computes itself; an absent key means "not computed yet"."""
+
+    measurements: dict[str, Measurement] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, **values: tuple[float | int, str]) -> ComputedEvidence:
+        """ComputedEvidence.of(riskCap=(0.42, "blast radius: 3 services"))."""
+        return cls(
+            measurements={
+                k: Measurement(key=k, value=v, source=src) for k, (v, src) in values.items()
+            }
+        )
+
+
+class RuleVerdict(BaseModel):
+    name: str
+    kind: str  # "invariants" | "cepGuards"
+    rule: str
+    holds: bool
+    outcome: Outcome
+    spec: RuleSpec
+
+
+def _problem_item(p: EvidenceProblem) -> str:
+    where = p.file + (f":{p.line}" if p.line else "") + (f" {p.pointer}" if p.pointer else "")
+    return f"{where}: {p.code}" + (f" ({p.detail})" if p.detail else "")
+
+
+def _threshold_result(
+    key: str,
+    eff: Effective,
+    evidence: Evidence,
+    computed: ComputedEvidence,
+    extra_risk: float,
+    risk_items: list[str],
+) -> ObligationResult:
+    spec = SPECS[key]
+    source = computed.measurements if spec.computed else evidence.measurements
+    found = source.get(key)
+    details: dict[str, Any] = {"decided_by": eff.decided_by}
+    if eff.file:
+        details["threshold_file"] = eff.file
+    base: dict[str, Any] = {
+        "key": key,
+        "title": spec.title,
+        "comparator": spec.comparator,
+        "required": eff.threshold,
+    }
+    if found is not None:
+        details.update(found.details)
+        if found.annotations:
+            details["annotations"] = [a.model_dump() for a in found.annotations]
+    if not eff.required:
+        return ObligationResult(
+            **base,
+            status=ObligationStatus.NOT_REQUIRED,
+            reason="not_required",
+            actual=found.value if found else None,
+            source=found.source if found else "",
+            details=details,
+        )
+    problems = [] if spec.computed else evidence.problems_for(key)
+    if found is None and problems:
+        details["problems"] = [p.model_dump(exclude_none=True) for p in problems]
+        return ObligationResult(
+            **base,
+            status=ObligationStatus.FAILED,
+            reason="evidence_invalid",
+            source=", ".join(sorted({p.file for p in problems})),
+            facts=[_problem_item(p) for p in problems],
+            details=details,
+        )
+    if found is None:
+        return ObligationResult(
+            **base,
+            status=ObligationStatus.PENDING,
+            reason=evidence.empty.get(key, "pending_evidence")
+            if not spec.computed
+            else "pending_evidence",
+            source=spec.awaits,
+            details=details,
+        )
+    actual: float | int = found.value
+    facts: list[str] = []
+    if key == "riskCap" and extra_risk:
+        details.update(base_risk=found.value, guard_risk=extra_risk)
+        actual = round(min(1.0, float(found.value) + extra_risk), 4)
+        facts = risk_items
+    if eff.threshold is None:  # cannot happen: every threshold key has a default
+        return ObligationResult(**base, status=ObligationStatus.PENDING, reason="no_threshold")
+    if spec.comparator is Comparator.AT_LEAST:
+        ok, reason = actual >= eff.threshold, ("meets_minimum", "below_minimum")
+    else:
+        ok, reason = actual <= eff.threshold, ("within_limit", "above_limit")
+    return ObligationResult(
+        **base,
+        status=ObligationStatus.PASSED if ok else ObligationStatus.FAILED,
+        reason=reason[0] if ok else reason[1],
+        actual=actual,
+        source=found.source,
+        facts=facts,
+        details=details,
+    )
+
+
+def evaluate_rules(
+    rules: dict[str, RuleSpec], kind: str, facts: PullRequestFacts
+) -> list[RuleVerdict]:
+    verdicts = []
+    for name, spec in rules.items():
+        outcome = evaluate(spec.expr, facts)
+        verdicts.append(
+            RuleVerdict(
+                name=name,
+                kind=kind,
+                rule=spec.rule,
+                holds=bool(outcome.value),
+                outcome=outcome,
+                spec=spec,
+            )
+        )
+    return verdicts
+
+
+def _items(outcome: Outcome) -> list[str]:
+    return [item for fact in outcome.facts for item in fact.items]
+
+
+def _rule_result(v: RuleVerdict, required: bool) -> ObligationResult:
+    details: dict[str, Any] = {
+        "rule": v.rule,
+        "effect": v.spec.effect,
+        "facts": [f.model_dump() for f in v.outcome.facts],
+    }
+    if v.spec.description:
+        details["description"] = v.spec.description
+    if not required:
+        status, reason = ObligationStatus.NOT_REQUIRED, "not_required"
+    elif v.holds:
+        status, reason = ObligationStatus.PASSED, "rule_holds"
+    elif v.spec.effect == "risk":
+        status, reason = ObligationStatus.NOT_REQUIRED, "guard_raised_risk"
+        details["risk"] = v.spec.risk
+    elif v.spec.effect == "invalidate_approvals":
+        status, reason = ObligationStatus.NOT_REQUIRED, "guard_invalidated_approvals"
+    else:
+        status, reason = ObligationStatus.FAILED, "rule_failed"
+    return ObligationResult(
+        key=f"{v.kind}.{v.name}",
+        title=v.name,
+        status=status,
+        comparator=Comparator.ALL_HOLD,
+        required=v.rule,
+        actual="holds" if v.holds else "fails",
+        source=".github/maestro.yml",
+        reason=reason,
+        facts=[] if v.holds else _items(v.outcome),
+        details=details,
+    )
+
+
+def _invalidate_stale_approvals(facts: PullRequestFacts) -> tuple[PullRequestFacts, list[str]]:
+    pushes = [e.at for e in facts.events if e.kind == "push"]
+    if not pushes:
+        return facts, []
+    last_push = max(pushes)
+    keep = [a for a in facts.approvals if a.at is None or a.at >= last_push]
+    dropped = [a.user for a in facts.approvals if a not in keep]
+    return facts.model_copy(update={"approvals": keep}), dropped
+
+
+def verify(
+    policy: Policy,
+    evidence: Evidence,
+    facts: PullRequestFacts,
+    computed: ComputedEvidence | None = None,
+    waivers: Sequence[Waiver] = (),
+    now: datetime | None = None,
+) -> list[ObligationResult]:
+    """Every obligation's verdict for this pull-request head, in card order."""
+    computed = computed or ComputedEvidence()
+    eff = resolve(policy, facts.changed_files)
+
+    guards = evaluate_rules(policy.cep_guards, "cepGuards", facts)
+    extra_risk, risk_items = 0.0, []
+    for g in guards:
+        if g.holds:
+            continue
+        if g.spec.effect == "risk":
+            extra_risk += g.spec.risk
+            risk_items.append(f"cepGuards.{g.name}: +{g.spec.risk}")
+        elif g.spec.effect == "invalidate_approvals":
+            facts, _dropped = _invalidate_stale_approvals(facts)
+    invariants = evaluate_rules(policy.invariants, "invariants", facts)
+
+    results: list[ObligationResult] = []
+    for key in ORDER:
+        if key in THRESHOLD_KEYS:
+            results.append(
+                _threshold_result(key, eff[key], evidence, computed, extra_risk, risk_items)
+            )
+            continue
+        verdicts = invariants if key == "invariants" else guards
+        declared = evidence.invariants if key == "invariants" else evidence.cep_guards
+        known = {v.name for v in verdicts}
+        results.extend(_rule_result(v, eff[key].required) for v in verdicts)
+        for name in sorted(set(declared) - known):
+            results.append(
+                ObligationResult(
+                    key=f"{key}.{name}",
+                    title=name,
+                    status=ObligationStatus.FAILED,
+                    comparator=Comparator.ALL_HOLD,
+                    source="maestro-evidence",
+                    reason="unknown_rule",
+                    details={"kind": key},
+                )
+            )
+        if not verdicts and not declared and eff[key].required:
+            results.append(
+                ObligationResult(
+                    key=key,
+                    title=SPECS[key].title,
+                    status=ObligationStatus.NOT_REQUIRED,
+                    comparator=Comparator.ALL_HOLD,
+                    source=".github/maestro.yml",
+                    reason="no_rules_defined",
+                )
+            )
+    if waivers:
+        results = apply_waivers(
+            results, policy, waivers, now or datetime.now().astimezone(), facts.head_sha or None
+        )
+    return results
+
+
+def apply_evidence_timeout(
+    results: Sequence[ObligationResult], policy: Policy, waiting_since: datetime, now: datetime
+) -> list[ObligationResult]:
+    """After `evidence.timeout_minutes`, CI evidence still pending fails with the reason it was
+    pending; values Maestro computes itself stay pending (Maestro's trouble is never red)."""
+    if now - waiting_since < timedelta(minutes=policy.evidence.timeout_minutes):
+        return list(results)
+    out = []
+    for r in results:
+        spec = SPECS.get(r.key.split(".", 1)[0])
+        if r.status is ObligationStatus.PENDING and spec is not None and not spec.computed:
+            details = {
+                **r.details,
+                "pending_reason": r.reason,
+                "timeout_minutes": policy.evidence.timeout_minutes,
+            }
+            r = r.model_copy(
+                update={
+                    "status": ObligationStatus.FAILED,
+                    "reason": "evidence_timeout",
+                    "details": details,
+                }
+            )
+        out.append(r)
+    return out
