@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.deliveries",
     "app.commands.sbom",
     "app.commands.osv",
+    "app.commands.affected",
 )
 
 

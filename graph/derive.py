@@ -7,7 +7,8 @@ When a probed key changes, the unit is derived again; that is what makes increme
 equal a full rebuild.
 
 Edge kinds (u → v reads "u depends on / belongs to v"):
-imports file→file · defined_in module→file, test→file · tests test→file (via import|naming)
+imports file→file · defined_in module→file, test→file · tests test→file
+(via import|naming|package)
 · owned_by file→owner, service→owner · part_of file→service · belongs_to target→service
 · built_from target→file · depends_on target→target · touched incident→file
 · affected incident→service.
@@ -134,7 +135,7 @@ def _go_targets(facts: FileFacts, ctx: Context, index: RepoIndex, probes: set[st
 
 
 def _naming_targets(facts: FileFacts, index: RepoIndex, probes: set[str]) -> list[str]:
-    """Code files a test exercises by naming convention."""
+    """Code files a test exercises by naming convention (for Go: `x_test.go` → `x.go`)."""
     directory, base = posixpath.split(facts.path)
     if facts.lang == GO:
         hit = _first_existing([facts.path[: -len("_test.go")] + ".go"], index, probes)
@@ -213,6 +214,12 @@ def derive_file(facts: FileFacts, ctx: Context, index: RepoIndex) -> Contributio
             via.setdefault(target, []).append("import")
         for target in _naming_targets(facts, index, probes):
             via.setdefault(target, []).append("naming")
+        if facts.lang == GO:
+            # A Go test compiles into its package and exercises every file of it.
+            directory = posixpath.dirname(path)
+            probes.add(f"godir:{directory}")
+            for target in index.package_files(directory):
+                via.setdefault(target, []).append("package")
         for target, how in via.items():
             if target != path:
                 edges[(tid, file_id(target))] = {"kind": "tests", "via": sorted(set(how))}
@@ -227,7 +234,7 @@ def derive_file(facts: FileFacts, ctx: Context, index: RepoIndex) -> Contributio
             nodes[sid] = {}
             edges[(fid, sid)] = {"kind": "part_of", "critical": critical.matches(path)}
     for tid_, target_cfg, sources in ctx.target_match:
-        if _target_reads(target_cfg, sources, path):
+        if target_reads(target_cfg, sources, path):
             nodes[tid_] = {}
             edges[(tid_, fid)] = {"kind": "built_from"}
     for iid, paths in ctx.incident_match:
@@ -237,7 +244,7 @@ def derive_file(facts: FileFacts, ctx: Context, index: RepoIndex) -> Contributio
     return Contribution(nodes, edges, frozenset(probes))
 
 
-def _target_reads(target: Target, sources: PatternSet, path: str) -> bool:
+def target_reads(target: Target, sources: PatternSet, path: str) -> bool:
     if sources.matches(path):
         return True
     if target.dockerfile and path == target.dockerfile:

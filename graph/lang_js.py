@@ -43,7 +43,9 @@ def is_js_test(path: str) -> bool:
 
 
 def is_tsconfig(path: str) -> bool:
-    return posixpath.basename(path) == "tsconfig.json"
+    """tsconfig.json and the files it may extend (tsconfig.base.json, tsconfig.app.json …)."""
+    base = posixpath.basename(path)
+    return base.startswith("tsconfig") and base.endswith(".json")
 
 
 def _strip_comments(text: str) -> str:

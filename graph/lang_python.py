@@ -35,8 +35,11 @@ def is_python(path: str) -> bool:
 
 def is_python_test(path: str) -> bool:
     base = posixpath.basename(path)
+    # conftest.py is test support: it counts as test code, not as code that needs tests.
     return is_python(path) and (
-        base.startswith("test_") or base.endswith(("_test.py", "_tests.py"))
+        base.startswith("test_")
+        or base.endswith(("_test.py", "_tests.py"))
+        or base == "conftest.py"
     )
 
 
