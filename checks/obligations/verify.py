@@ -112,7 +112,7 @@ def _threshold_result(
         return ObligationResult(
             **base,
             status=ObligationStatus.PENDING,
-            reason=evidence.empty.get(key, "pending_evidence")
+            reason=evidence.empty.get(key, "no_report")
             if not spec.computed
             else "pending_evidence",
             source=spec.awaits,
