@@ -1,0 +1,110 @@
+"""Feature extraction for the ML filter: hashed, so the model is a plain weight vector.
+
+Each candidate becomes a set of string features (the rule, the file type, a test/fixture
+path flag, the assigned variable's name, entropy/length/charset bins, the value's shape and
+prefix, character n-grams of its left and right context, the line's words), hashed with
+CRC32 into a fixed number of buckets. CRC32 is stable across processes and platforms, unlike
+`hash()`, so training and scanning agree without storing a vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from checks.pii.filetypes import extension_of, is_test_path
+from checks.pii.models import PiiType, family_of
+from checks.pii.validators import charset_of, shannon_entropy
+
+N_FEATURES = 1 << 18
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_TARGET = re.compile(r"""([A-Za-z_$][\w.\-$]*)["'`\]]?\s*(?:=|:=|=>|:|==|,)\s*["'`(\[]?\s*$""")
+_SHAPE = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    "A" * 26 + "a" * 26 + "9" * 10,
+)
+
+
+def _words(text: str, limit: int) -> list[str]:
+    out: list[str] = []
+    for w in _WORD.findall(text):
+        for part in _CAMEL.sub("_", w).lower().split("_"):
+            if len(part) > 1:
+                out.append(part[:16])
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def _ngrams(text: str, sizes: tuple[int, ...]) -> list[str]:
+    return [text[i : i + n] for n in sizes for i in range(max(0, len(text) - n + 1))]
+
+
+def _bucket(x: float, edges: tuple[float, ...]) -> int:
+    for i, e in enumerate(edges):
+        if x < e:
+            return i
+    return len(edges)
+
+
+def feature_strings(value: str, line: str, col_start: int, col_end: int, path: str,
+                    rule: str, kind: PiiType) -> list[str]:  # fmt: skip
+    """The named features of one candidate (before hashing); exposed for tests and debugging."""
+    fam = family_of(kind).value
+    ext = extension_of(path) or "none"
+    test = "1" if is_test_path(path) else "0"
+    core = value[:200]
+    feats = [
+        "bias",
+        f"r:{rule}",
+        f"ext:{ext}",
+        f"r|ext:{rule}|{ext}",
+        f"test:{test}",
+        f"r|test:{rule}|{test}",
+    ]
+    for tok in _words(path, 10):
+        feats.append(f"p:{tok}")
+    left = line[max(0, col_start - 48) : col_start]
+    right = line[col_end : col_end + 32]
+    m = _TARGET.search(left)
+    if m:
+        for tok in _words(m.group(1), 6):
+            feats.append(f"var:{tok}")
+            feats.append(f"r|var:{rule}|{tok}")
+    else:
+        feats.append(f"r|novar:{rule}")
+    ent = shannon_entropy(core)
+    cs = charset_of(core)
+    n = len(value)
+    digits = sum(ch.isdigit() for ch in core) / max(1, len(core))
+    upper = sum(ch.isupper() for ch in core) / max(1, len(core))
+    feats += [
+        f"ent:{rule}:{_bucket(ent, (2.0, 2.5, 3.0, 3.3, 3.6, 3.9, 4.2, 4.5, 4.8, 5.1))}",
+        f"len:{rule}:{_bucket(n, (8, 12, 16, 20, 24, 32, 40, 48, 64, 90, 128))}",
+        f"cs:{rule}:{cs}",
+        f"dig:{rule}:{_bucket(digits, (0.05, 0.2, 0.4, 0.6, 0.8, 0.99))}",
+        f"up:{rule}:{_bucket(upper, (0.05, 0.2, 0.4, 0.6, 0.95))}",
+    ]
+    shape = core[:32].translate(_SHAPE)
+    feats += [f"sh:{g}" for g in _ngrams(shape, (3, 5))]
+    feats += [f"pre:{core[:k]}" for k in (2, 3, 4, 6, 8) if len(core) > k]
+    low_left = left.lower()
+    low_right = right.lower()
+    feats += [f"L:{g}" for g in _ngrams(low_left[-24:], (2, 3, 4))]
+    feats += [f"R:{g}" for g in _ngrams(low_right[:16], (2, 3))]
+    for tok in _words(left, 12):
+        feats.append(f"lw:{tok}")
+        feats.append(f"f|lw:{fam}|{tok}")
+    for tok in _words(right, 6):
+        feats.append(f"rw:{tok}")
+    for tok in _words(line[:400], 30):
+        feats.append(f"w:{tok}")
+    return feats
+
+
+def hash_features(feats: list[str], n_features: int = N_FEATURES) -> list[int]:
+    """Distinct bucket indexes of the features (binary presence)."""
+    mask = n_features - 1
+    return sorted({zlib.crc32(f.encode("utf-8", "surrogatepass")) & mask for f in feats})
