@@ -72,6 +72,9 @@ def loose_key(version: str) -> tuple[tuple[int, int, str], ...] | None:
         return None
     items: list[tuple[int, int, str]] = []
     for tok in tokens:
+        if not tok.isdigit():
+            while items and items[-1] == (3, 0, ""):
+                items.pop()  # "1.0-rc1" is "1-rc1", as Maven trims zeros before a qualifier
         if tok.isdigit():
             items.append((3, int(tok), ""))
         elif tok in _RELEASE_WORDS:

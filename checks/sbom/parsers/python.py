@@ -171,7 +171,7 @@ def _load_block(header: str, block: str, line: int) -> dict[str, Any]:
     try:
         doc = tomllib.loads(header + "\n" + block)
     except tomllib.TOMLDecodeError as exc:
-        raise ManifestError(f"invalid TOML: {exc}", toml_error_line(exc, line - 1)) from exc
+        raise ManifestError(f"invalid TOML: {exc}", toml_error_line(exc, line)) from exc
     key = header.strip("[]")
     entries = doc.get(key)
     if not isinstance(entries, list) or not entries or not isinstance(entries[0], dict):
@@ -179,27 +179,29 @@ def _load_block(header: str, block: str, line: int) -> dict[str, Any]:
     return entries[0]
 
 
-def _block_key(ecosystem: str, block: str, line: int) -> tuple[EntryKey, str, str]:
+def _block_key(ecosystem: str, block: str, line: int) -> tuple[EntryKey, int]:
+    """The entry key of a [[package]] block and the line of its `name =` (else its header)."""
     n = _NAME_LINE.search(block)
     v = _VERSION_LINE.search(block)
     name = n.group(1) if n else ""
     version = v.group(1) if v else ""
-    return key_for(ecosystem, name, f"{version}#{line if not name else ''}"), name, version
+    name_line = line + 1 + block.count("\n", 0, n.start()) if n else line
+    return key_for(ecosystem, name, f"{version}#{line if not name else ''}"), name_line
 
 
 def split_poetry_lock(text: str, file: str) -> Split:
     """poetry.lock (lock-version 1.x and 2.x): [[package]] tables; dev from category/groups."""
     fmt = "poetry.lock"
     split = Split(file=file, format=fmt)
-    lines_of: dict[EntryKey, int] = {}
+    lines_of: dict[EntryKey, tuple[int, int]] = {}
     for line, block in toml_package_blocks(text):
-        key, _n, _v = _block_key(PYPI, block, line)
+        key, name_line = _block_key(PYPI, block, line)
         split.entries[key] = block
-        lines_of[key] = line
+        lines_of[key] = (line, name_line)
 
     def build(key: EntryKey, block: Any) -> list:
-        line = lines_of[key]
-        pkg = _load_block("[[package]]", block, line)
+        header_line, line = lines_of[key]
+        pkg = _load_block("[[package]]", block, header_line)
         name, version = pkg.get("name"), pkg.get("version")
         if not isinstance(name, str) or not isinstance(version, str):
             raise ManifestError("package without name or version", line)
@@ -231,11 +233,11 @@ def split_uv_lock(text: str, file: str) -> Split:
     fmt = "uv.lock"
     header = "[[package]]" if "[[package]]" in text else "[[distribution]]"
     split = Split(file=file, format=fmt)
-    lines_of: dict[EntryKey, int] = {}
+    lines_of: dict[EntryKey, tuple[int, int]] = {}
     direct: set[str] = set()
     dev_direct: set[str] = set()
     for line, block in toml_package_blocks(text, header, stop=()):
-        key, _n, _v = _block_key(PYPI, block, line)
+        key, name_line = _block_key(PYPI, block, line)
         if re.search(r"^source\s*=\s*\{\s*(virtual|editable)\s*=", block, re.M):
             try:
                 root = _load_block(header, block, line)
@@ -251,11 +253,11 @@ def split_uv_lock(text: str, file: str) -> Split:
                         dev_direct.add(pep503(dep["name"]))
             continue
         split.entries[key] = block
-        lines_of[key] = line
+        lines_of[key] = (line, name_line)
 
     def build(key: EntryKey, block: Any) -> list:
-        line = lines_of[key]
-        pkg = _load_block(header, block, line)
+        header_line, line = lines_of[key]
+        pkg = _load_block(header, block, header_line)
         name, version = pkg.get("name"), pkg.get("version")
         if not isinstance(name, str):
             raise ManifestError("package without name", line)

@@ -21,7 +21,7 @@ def split_cargo_lock(text: str, file: str) -> Split:
     ecosystem (their names are not crates.io's)."""
     fmt = "Cargo.lock"
     split = Split(file=file, format=fmt)
-    lines_of: dict[EntryKey, int] = {}
+    lines_of: dict[EntryKey, tuple[int, int]] = {}
     direct: set[str] = set()
     for line, block in toml_package_blocks(text):
         if not re.search(r"^source\s*=", block, re.M):
@@ -34,13 +34,13 @@ def split_cargo_lock(text: str, file: str) -> Split:
                 if isinstance(dep, str) and dep:
                     direct.add(dep.split()[0])
             continue
-        key, _n, _v = _block_key(CRATES_IO, block, line)
+        key, name_line = _block_key(CRATES_IO, block, line)
         split.entries[key] = block
-        lines_of[key] = line
+        lines_of[key] = (line, name_line)
 
     def build(key: EntryKey, block: Any) -> list:
-        line = lines_of[key]
-        pkg = _load_block("[[package]]", block, line)
+        header_line, line = lines_of[key]
+        pkg = _load_block("[[package]]", block, header_line)
         name, version, source = pkg.get("name"), pkg.get("version"), pkg.get("source")
         if not isinstance(name, str) or not isinstance(version, str):
             raise ManifestError("package without name or version", line)
