@@ -9,7 +9,6 @@ latency for each, then the ratio. Target: Maestro ≥ 50% of the bare endpoint's
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import socket
@@ -140,16 +139,20 @@ def main() -> int:
         if "maestro serve" in results:
             import sqlite3
 
-            count = sqlite3.connect(workdir / "bench.db").execute(
-                "SELECT count(*) FROM deliveries"
-            ).fetchone()[0]
+            count = (
+                sqlite3.connect(workdir / "bench.db")
+                .execute("SELECT count(*) FROM deliveries")
+                .fetchone()[0]
+            )
         else:
             count = 0
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"webhook ingest: {REQUESTS} signed pull_request.opened posts, concurrency {CONCURRENCY}")
     for name, (rps, p50, p95, stored) in results.items():
-        print(f"  {name:<15} {rps:8.1f} req/s   p50 {p50:6.2f} ms   p95 {p95:6.2f} ms   202s {stored}")
+        print(
+            f"  {name:<15} {rps:8.1f} req/s   p50 {p50:6.2f} ms   p95 {p95:6.2f} ms   202s {stored}"
+        )
     ratio = results["maestro serve"][0] / results["bare starlette"][0]
     print(f"  deliveries durably stored by maestro: {count} (2 runs x {REQUESTS})")
     print(f"  ratio maestro / bare = {ratio:.2f} (target >= 0.50)")
