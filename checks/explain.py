@@ -61,6 +61,11 @@ _REASONS: dict[str, Callable[[Explainable], str]] = {
 }
 
 
+def _a(word: object) -> str:
+    text = str(word)
+    return ("an " if text[:1].lower() in "aeiou" else "a ") + text
+
+
 # What each CI-evidence obligation waits for, in words.
 _REPORTS: dict[str, str] = {
     "specCoverage": "coverage report",
@@ -111,7 +116,7 @@ _REASONS.update(
             f"{r.title} {_fmt(r.actual)} must be above {_fmt(r.required)}"
         ),
         "not_below_limit": lambda r: f"{r.title} {_fmt(r.actual)} must be below {_fmt(r.required)}",
-        "wrong_type": lambda r: f"{r.title} must be a {r.required}, not a {r.actual}",
+        "wrong_type": lambda r: f"{r.title} must be {_a(r.required)}, not {_a(r.actual)}",
         "missing_obligation": lambda r: f"{r.title} is missing from the obligations",
         "unknown_obligation": lambda r: f"{r.title!r} is not an obligation Maestro knows",
         "wrong_value": lambda r: f"{r.title} must be {r.required}, not {_fmt(r.actual)}",
