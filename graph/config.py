@@ -198,6 +198,17 @@ def _semantic_errors(cfg: ServicesConfig) -> list[tuple[tuple[Any, ...], str, st
     return errors
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves timestamps as strings: pydantic parses dates and reports bad ones
+    with their line (PyYAML would raise a bare ValueError for `2026-13-40`)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """1-based line of the deepest YAML node that `loc` reaches."""
     node = root
@@ -224,8 +235,8 @@ def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 def parse_services(text: str, path: str = SERVICES_PATH) -> tuple[ServicesConfig, list[Finding]]:
     """Validated config and findings; on any error the config is empty (nothing half-applied)."""
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

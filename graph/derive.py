@@ -222,6 +222,7 @@ def derive_file(facts: FileFacts, ctx: Context, index: RepoIndex) -> Contributio
                 via.setdefault(target, []).append("package")
         for target, how in via.items():
             if target != path:
+                nodes[file_id(target)] = {}
                 edges[(tid, file_id(target))] = {"kind": "tests", "via": sorted(set(how))}
 
     if ctx.owners is not None:

@@ -72,7 +72,7 @@ def parse_imports(path: str, text: str) -> tuple[list[PyImport], list[Finding]]:
         elif isinstance(node, ast.ImportFrom):
             names = tuple(a.name for a in node.names if a.name != "*")
             imports.append(PyImport(node.level, node.module or "", names, node.lineno))
-    imports.sort(key=lambda i: (i.line, i.level, i.module, i.names))
+    imports.sort(key=lambda i: i.line)  # stable: names on one line keep their order
     return imports, []
 
 

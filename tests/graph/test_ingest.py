@@ -1,0 +1,177 @@
+"""Ingest of the sample monorepo and of real code nobody here wrote (stdlib, networkx)."""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+from pathlib import Path
+
+import networkx
+
+from graph.coverage import coverage
+from graph.ids import file_id, module_id, owner_id, service_id, target_id, test_id
+from graph.ingest import build_graph
+
+
+def edges_of(cg, kind: str) -> set[tuple[str, str]]:
+    return {(u, v) for u, v, d in cg.graph.edges(data=True) if d["kind"] == kind}
+
+
+def test_python_src_layout_edges(monorepo_files: dict[str, str]) -> None:
+    cg = build_graph(monorepo_files)
+    imports = edges_of(cg, "imports")
+    f = file_id
+    assert (f("src/acme/billing/tax.py"), f("src/acme/common/money.py")) in imports  # from ..x
+    assert (f("src/acme/billing/ledger.py"), f("src/acme/billing/tax.py")) in imports  # from .
+    assert (f("src/acme/billing/ledger.py"), f("src/acme/common/log.py")) in imports  # import a.b.c
+    # `from acme.common import Money` resolves to the package __init__, which imports money.
+    assert (f("src/acme/billing/invoice.py"), f("src/acme/common/__init__.py")) in imports
+    assert (f("src/acme/common/__init__.py"), f("src/acme/common/money.py")) in imports
+    # `from acme.common import log` names a submodule.
+    assert (f("src/acme/search/index.py"), f("src/acme/common/log.py")) in imports
+    # Standard library and third-party imports make no edges.
+    assert all(v.startswith("file:") for _, v in imports)
+    assert (module_id("acme.billing.tax"), f("src/acme/billing/tax.py")) in edges_of(
+        cg, "defined_in"
+    )
+
+
+def test_typescript_paths_and_go_packages(monorepo_files: dict[str, str]) -> None:
+    cg = build_graph(monorepo_files)
+    imports = edges_of(cg, "imports")
+    f = file_id
+    assert (f("web/src/app.tsx"), f("web/src/components/index.ts")) in imports  # exact alias
+    assert (f("web/src/app.tsx"), f("web/src/lib/money.ts")) in imports  # @lib/* alias
+    assert (f("web/src/app.tsx"), f("web/src/lib/types.ts")) in imports  # baseUrl (extends)
+    assert (f("web/src/components/index.ts"), f("web/src/components/Button.tsx")) in imports
+    assert (f("web/src/components/Spinner.tsx"), f("web/src/components/spinner.module.css")) in (
+        imports
+    )
+    assert not any("debug" in v for _, v in imports)  # commented-out import
+    main = f("gateway/cmd/gateway/main.go")
+    assert (main, f("gateway/internal/auth/auth.go")) in imports
+    assert (main, f("gateway/internal/auth/token.go")) in imports
+    assert (main, f("gateway/internal/ratelimit/limiter.go")) in imports
+    assert (main, f("gateway/internal/auth/token_test.go")) not in imports
+    assert module_id("example.com/acme/gateway/internal/auth") in cg.graph
+
+
+def test_tests_link_by_import_and_naming(monorepo_files: dict[str, str]) -> None:
+    cg = build_graph(monorepo_files)
+    g = cg.graph
+
+    def via(test: str, target: str) -> list[str]:
+        return g.edges[test_id(test), file_id(target)]["via"]
+
+    assert via("tests/test_invoice.py", "src/acme/billing/invoice.py") == ["import", "naming"]
+    assert via("tests/test_log.py", "src/acme/common/log.py") == ["naming"]
+    assert via("tests/billing/test_tax.py", "src/acme/billing/tax.py") == ["import", "naming"]
+    assert via("web/src/lib/money.test.ts", "web/src/lib/money.ts") == ["import", "naming"]
+    assert via("web/src/components/__tests__/Button.test.tsx", "web/src/components/Button.tsx")
+    assert via("gateway/internal/auth/token_test.go", "gateway/internal/auth/token.go") == [
+        "naming",
+        "package",
+    ]
+    assert via("gateway/internal/auth/token_test.go", "gateway/internal/auth/auth.go") == [
+        "package"
+    ]
+    assert g.nodes[file_id("tests/conftest.py")]["test"] is True
+
+
+def test_owners_services_targets_incidents_share_ids(monorepo_files: dict[str, str]) -> None:
+    cg = build_graph(monorepo_files)
+    g = cg.graph
+    tax = file_id("src/acme/billing/tax.py")
+    assert set(g.successors(tax)) >= {owner_id("@acme/payments"), service_id("billing")}
+    # CODEOWNERS: the last matching rule wins.
+    assert [o for o in g.successors(file_id("README.md")) if o.startswith("owner:")] == [
+        owner_id("@acme/docs")
+    ]
+    # @acme/payments is named by CODEOWNERS and by services.yml: one node, both edges.
+    payments = owner_id("@acme/payments")
+    assert (service_id("billing"), payments) in g.edges and (tax, payments) in g.edges
+    ledger = file_id("src/acme/billing/ledger.py")
+    assert g.edges[ledger, service_id("billing")]["critical"] is True
+    assert g.edges[tax, service_id("billing")]["critical"] is False
+    assert (target_id("nix", "billing-service"), tax) in g.edges
+    assert (target_id("image", "billing"), file_id("docker/billing.Dockerfile")) in g.edges
+    assert (target_id("image", "web"), file_id("web/src/app.tsx")) in g.edges  # context dir
+    assert ("incident:INC-42", tax) in g.edges
+    assert g.nodes["incident:INC-42"]["date"] == "2026-10-02"
+    assert (target_id("image", "billing"), target_id("nix", "billing-service")) in g.edges
+    # IDs of different kinds never collide even when names do.
+    assert target_id("nix", "gateway") != service_id("gateway")
+    assert {g.nodes[n]["kind"] for n in g} == {
+        "file", "module", "test", "owner", "service", "target", "incident"
+    }  # fmt: skip
+
+
+def test_coverage_of_the_sample(monorepo_files: dict[str, str]) -> None:
+    report = coverage(build_graph(monorepo_files))
+    assert report.code_files == 22
+    assert report.owned_share == 1.0 and report.service_share == 1.0
+    assert "src/acme/billing/ledger.py" in report.untested
+    assert "src/acme/billing/tax.py" not in report.untested
+    assert report.tested == report.code_files - len(report.untested)
+
+
+def test_malformed_inputs_become_findings(monorepo_files: dict[str, str]) -> None:
+    files = dict(monorepo_files)
+    files["src/acme/broken.py"] = "def f(:\n"
+    files[".github/maestro/services.yml"] = "services:\n  - name: x\n    paths: 3\n"
+    files["web/tsconfig.json"] = "{ nope"
+    cg = build_graph(files)
+    assert [(f.path, f.line, f.code) for f in cg.findings] == [
+        (".github/maestro/services.yml", 3, "services_invalid"),
+        ("src/acme/broken.py", 1, "python_syntax_error"),
+        ("web/tsconfig.json", 1, "tsconfig_invalid_json"),
+    ]
+    assert not any(n.startswith("service:") for n in cg.graph)
+
+
+def read_python_tree(root: Path, package: str, skip: set[str] = frozenset()) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(root / package):
+        dirnames[:] = sorted(d for d in dirnames if d not in skip and d != "__pycache__")
+        for name in filenames:
+            if name.endswith(".py"):
+                path = Path(dirpath) / name
+                files[path.relative_to(root).as_posix()] = path.read_text("utf-8", "replace")
+    return files
+
+
+def test_real_stdlib_edges() -> None:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files: dict[str, str] = {}
+    for package in ("json", "email", "logging", "importlib", "http", "urllib", "re"):
+        files |= read_python_tree(stdlib, package)
+    for module in ("base64.py", "datetime.py", "calendar.py", "socket.py", "selectors.py"):
+        files[module] = (stdlib / module).read_text("utf-8")
+    cg = build_graph(files)
+    imports = edges_of(cg, "imports")
+    f = file_id
+    assert (f("json/__init__.py"), f("json/decoder.py")) in imports  # from .decoder import …
+    assert (f("json/decoder.py"), f("json/scanner.py")) in imports
+    assert (f("json/decoder.py"), f("re/__init__.py")) in imports  # import re (a package)
+    assert (f("email/message.py"), f("email/utils.py")) in imports  # from email import utils
+    assert (f("http/client.py"), f("email/parser.py")) in imports  # import email.parser
+    assert (f("logging/handlers.py"), f("socket.py")) in imports
+    assert cg.findings == []
+
+
+def test_real_installed_package_networkx() -> None:
+    root = Path(networkx.__file__).resolve().parents[1]
+    files = read_python_tree(root, "networkx")
+    cg = build_graph(files)
+    imports = edges_of(cg, "imports")
+    f = file_id
+    assert (f("networkx/classes/digraph.py"), f("networkx/classes/graph.py")) in imports
+    assert (f("networkx/__init__.py"), f("networkx/classes/__init__.py")) in imports
+    assert (f("networkx/algorithms/dag.py"), f("networkx/utils/__init__.py")) in imports
+    assert len(files) > 300 and len(imports) > len(files)
+    # networkx/classes/tests/test_digraph.py: `import networkx as nx` plus the naming convention.
+    test = cg.graph.edges[
+        test_id("networkx/classes/tests/test_digraph.py"), f("networkx/classes/digraph.py")
+    ]
+    assert "naming" in test["via"]
+    assert cg.findings == []
