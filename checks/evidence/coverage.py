@@ -79,9 +79,9 @@ def _suffix_match(a: str, b: str) -> bool:
 class _Reject(Exception):
     """Raised from expat callbacks to stop parsing a document Maestro refuses."""
 
-    def __init__(self, code: str, detail: str) -> None:
+    def __init__(self, code: str, detail: str, line: int, column: int) -> None:
         super().__init__(detail)
-        self.code = code
+        self.code, self.line, self.column = code, line, column
 
 
 def parse_cobertura(data: bytes | str, name: str = "coverage.xml") -> CoverageReport:
@@ -111,7 +111,12 @@ def parse_cobertura(data: bytes | str, name: str = "coverage.xml") -> CoverageRe
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         if not stack and tag != "coverage":
-            raise _Reject("not_cobertura", f"root element is <{tag}>, expected <coverage>")
+            raise _Reject(
+                "not_cobertura",
+                f"root element is <{tag}>, expected <coverage>",
+                parser.CurrentLineNumber,
+                parser.CurrentColumnNumber + 1,
+            )
         stack.append(tag)
         if tag == "source":
             text.clear()
@@ -152,7 +157,12 @@ def parse_cobertura(data: bytes | str, name: str = "coverage.xml") -> CoverageRe
             text.append(data)
 
     def entity(*_args: object) -> None:
-        raise _Reject("xml_entities_forbidden", "entity declarations are not allowed")
+        raise _Reject(
+            "xml_entities_forbidden",
+            "entity declarations are not allowed",
+            parser.CurrentLineNumber,
+            parser.CurrentColumnNumber + 1,
+        )
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -172,7 +182,16 @@ def parse_cobertura(data: bytes | str, name: str = "coverage.xml") -> CoverageRe
             )
         )
     except _Reject as exc:
-        problem(exc.code, str(exc))
+        report.problems.append(
+            EvidenceProblem(
+                file=name,
+                line=exc.line,
+                column=exc.column,
+                code=exc.code,
+                detail=str(exc),
+                obligation=KEY,
+            )
+        )
     return report
 
 
