@@ -92,7 +92,7 @@ def diff_manifest(
     h_split = split_manifest(
         path,
         head if head is not None else empty,
-        fmt=fmt or (b_split.format if base else None),
+        fmt=fmt,
         resolve=resolve,
     )
     if base is None:

@@ -10,7 +10,11 @@ from checks.sbom.parsers import sniff_format
 from sbom.paths import CORPUS, GEN, LOCK, SBOM
 
 ALL_FILES = sorted(
-    p for p in SBOM.rglob("*") if p.is_file() and p.name != "README.md" and p.name != "Pipfile"
+    p
+    for p in SBOM.rglob("*")
+    if p.is_file()
+    and p.name not in ("README.md", "Pipfile")
+    and not any(part.startswith(".") for part in p.relative_to(SBOM).parts)
 )
 
 

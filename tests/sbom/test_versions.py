@@ -3,6 +3,8 @@ checks against `packaging`'s own comparison."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,7 +29,7 @@ def test_semver_precedence_example_from_the_spec():
         "2.1.0",
         "2.1.1",
     ]
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         assert compare(a, b) == -1 and compare(b, a) == 1
     assert sorted(reversed(ordered), key=semver_key) == ordered
 
