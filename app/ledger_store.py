@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbox import utcnow
-from app.tables import LedgerEntry, LedgerHead
+from app.tables import LedgerEntry, LedgerHead, LedgerNode
 from ledger.entry import (
     EntryHeader,
     chain_hash,
@@ -24,6 +24,7 @@ from ledger.entry import (
     leaf_hash,
     payload_sha256,
 )
+from ledger.merkle import NodeID, append_nodes, append_plan
 
 HEAD_ROW_ID = 1
 
@@ -83,7 +84,32 @@ async def append(
         leaf_hash=leaf_hash(header).hex(),
     )
     session.add(row)
+    await _store_tree_nodes(session, header.seq, leaf_hash(header))
     head.size += 1
     head.head_hash = entry_hash
     await session.flush()
     return row
+
+
+async def fetch_nodes(session: AsyncSession, ids: list[NodeID]) -> dict[NodeID, bytes]:
+    """The stored hashes of the given perfect-subtree nodes (one query)."""
+    if not ids:
+        return {}
+    keys = [(n.level, n.index) for n in ids]
+    rows = await session.execute(
+        select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
+            tuple_(LedgerNode.level, LedgerNode.idx).in_(keys)
+        )
+    )
+    return {NodeID(level, idx): bytes(value) for level, idx, value in rows}
+
+
+async def _store_tree_nodes(session: AsyncSession, size: int, leaf: bytes) -> None:
+    """Store the leaf and every perfect subtree it completes: O(log n), amortised 2 rows."""
+    plan = append_plan(size)
+    nodes = await fetch_nodes(session, plan)
+    missing = [n for n in plan if n not in nodes]
+    if missing:
+        raise RuntimeError(f"ledger tree is missing nodes {missing}: the node table is damaged")
+    for node, value in append_nodes(size, leaf, [nodes[n] for n in plan]):
+        session.add(LedgerNode(level=node.level, idx=node.index, hash=value))

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from app import pages
+from app import ledger_api, pages
 from app.db import create_engine, session_factory
 from app.github_factory import GitHubFactory
 from app.migrate import upgrade_async
@@ -93,6 +93,7 @@ def create_app(
             Route("/healthz", pages.healthz, methods=["GET"]),
             Route("/readyz", pages.readyz, methods=["GET"]),
             Route("/metrics", pages.metrics, methods=["GET"]),
+            *ledger_api.routes(),
         ],
         lifespan=lifespan,
     )

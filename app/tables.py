@@ -114,3 +114,92 @@ class LedgerEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
     leaf_hash: Mapped[str] = mapped_column(String(64))
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerNode(Base):
+    """A perfect-subtree node of the RFC 6962 Merkle tree over the ledger's leaf hashes."""
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerCheckpoint(Base):
+    """A signed tree head (transparency-dev checkpoint text, signed note)."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditorToken(Base):
+    """A bearer token for the read-only auditor API; only its SHA-256 is stored."""
+
+    __tablename__ = "auditor_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(255))  # space-separated, e.g. "audit"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EvidenceRecord(Base):
+    """Evidence uploaded by a PR's CI (the maestro-evidence artifact) for one head commit."""
+
+    __tablename__ = "evidence"
+
+    repository: Mapped[str] = mapped_column(String(255), primary_key=True)
+    head_sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(255))
+    document: Mapped[str] = mapped_column(Text)  # JSON of checks.evidence.model.Evidence
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WaiverRecord(Base):
+    """A waiver of one obligation on one pull request, granted by an allowed user."""
+
+    __tablename__ = "waivers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    repository: Mapped[str] = mapped_column(String(255), index=True)
+    pull_number: Mapped[int] = mapped_column(Integer)
+    obligation: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by: Mapped[str] = mapped_column(String(255))
+    head_sha: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OsvAdvisory(Base):
+    """One OSV record affecting one package, indexed for offline matching."""
+
+    __tablename__ = "osv_advisories"
+
+    advisory_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    ecosystem: Mapped[str] = mapped_column(String(64), primary_key=True)
+    package: Mapped[str] = mapped_column(String(255), primary_key=True)
+    modified: Mapped[str | None] = mapped_column(String(40))
+    record: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_osv_ecosystem_package", "ecosystem", "package"),)
+
+
+class GraphSnapshot(Base):
+    """A repository's CodeGraph at one commit, cached so a push re-parses only changed files."""
+
+    __tablename__ = "graph_snapshots"
+
+    repository: Mapped[str] = mapped_column(String(255), primary_key=True)
+    commit_sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

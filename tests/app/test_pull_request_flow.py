@@ -273,3 +273,23 @@ async def test_unknown_event_is_ignored_and_recorded(
     entry = (await _ledger(services))[-1]
     assert entry.kind == "delivery.ignored"
     assert entry.subject == "delivery:star-1"
+
+
+async def test_ledger_tree_nodes_match_the_rfc6962_root(
+    client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
+) -> None:
+    from app.ledger_store import fetch_nodes
+    from ledger.merkle import naive_root, root_plan
+
+    mock_pull_request_api(github)
+    for action in ("opened", "synchronize"):
+        await post_event(client, "pull_request", load_payload(f"pull_request/{action}"))
+        await worker.run_once()
+    entries = await _ledger(services)
+    leaves = [bytes.fromhex(e.leaf_hash) for e in entries]
+    assert len(leaves) == 6  # (created, completed, processed) per delivery
+    async with services.sessions() as session:
+        for size in range(1, len(leaves) + 1):
+            plan = root_plan(size)
+            nodes = await fetch_nodes(session, plan.node_ids)
+            assert plan.assemble(nodes)[0] == naive_root(leaves[:size])
