@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.sbom",
     "app.commands.osv",
     "app.commands.affected",
+    "app.commands.evidence",
 )
 
 
