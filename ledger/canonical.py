@@ -25,6 +25,8 @@ The rules are short enough for an auditor to re-implement them
   producers should prefer integers and strings: other languages print floats
   differently, and integers beyond +-(2**53 - 1) do not survive JavaScript.
 * **Literals.** ``true``, ``false``, ``null``.
+* **Depth.** At most 256 nested arrays/objects (deeper values, and cyclic
+  ones, are rejected).
 * **Encoding.** The result is the UTF-8 encoding of that text, with no BOM and
   no trailing newline.
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["CanonicalJSONError", "canonical_json"]
@@ -55,14 +58,41 @@ _ENCODER = json.JSONEncoder(
     separators=(",", ":"),
 )
 
-# Exact types we accept; subclasses (IntEnum, StrEnum, custom dict ...) are
-# accepted too and serialised as their base JSON value.
-_SCALARS = (str, int, float, bool, type(None))
+
+def _unsupported(value: Any) -> Any:
+    raise TypeError(f"unsupported type {type(value).__name__}")
+
+
+# The same encoder, pre-built once (json.JSONEncoder.encode rebuilds it on every call).
+# Arguments: markers (no circular check: _plain/_check bound the depth), default,
+# string encoder (UTF-8 passthrough), indent, key sep, item sep, sort_keys, skipkeys,
+# allow_nan.
+_fast_encode: Callable[[Any], str]
+try:
+    from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
+    from json.encoder import encode_basestring as _encode_str
+
+    if _c_make_encoder is None:  # pragma: no cover - pure-Python json build
+        raise ImportError
+    _c_encoder = _c_make_encoder(
+        None, _unsupported, _encode_str, None, ":", ",", True, False, False
+    )
+
+    def _fast_encode(value: Any) -> str:
+        return "".join(_c_encoder(value, 0))
+
+except ImportError:  # pragma: no cover
+    _fast_encode = _ENCODER.encode
+
+
+# Subclasses of the JSON types (IntEnum, StrEnum, OrderedDict ...) are accepted
+# and serialised as their base JSON value.
+_MAX_DEPTH = 256
 
 
 def _check(value: Any, path: str, depth: int) -> None:
     """Reject anything that is not a plain JSON value, with a precise location."""
-    if depth > 512:
+    if depth > _MAX_DEPTH:
         raise CanonicalJSONError(f"value nested too deeply at {path}")
     if isinstance(value, str | bool | int | type(None)):
         return
@@ -90,17 +120,60 @@ def _check(value: Any, path: str, depth: int) -> None:
     )
 
 
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Fast pre-check: only exact dict/list/tuple/scalar types and ``str`` keys.
+
+    The C encoder then does the rest (it rejects NaN/Infinity and unknown
+    types itself); anything unusual -- subclasses, odd keys -- takes the slow,
+    fully checked path so errors get a precise location.
+    """
+    if depth > _MAX_DEPTH:
+        return False
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            t = type(item)
+            if t is dict or t is list or t is tuple:
+                if not _plain(item, depth + 1):
+                    return False
+            elif t not in _PLAIN_SCALARS:
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:
+            t = type(item)
+            if t is dict or t is list or t is tuple:
+                if not _plain(item, depth + 1):
+                    return False
+            elif t not in _PLAIN_SCALARS:
+                return False
+        return True
+    return kind in _PLAIN_SCALARS
+
+
 def canonical_json(obj: Any) -> bytes:
     """Return the canonical UTF-8 JSON encoding of ``obj`` (see the module docstring).
 
     Raises :class:`CanonicalJSONError` if ``obj`` is not a plain JSON value
     (unsupported type, non-string key, NaN/Infinity, un-encodable string).
     """
-    _check(obj, "$", 0)
-    try:
-        text = _ENCODER.encode(obj)
-    except (TypeError, ValueError) as exc:  # pragma: no cover - _check catches these first
-        raise CanonicalJSONError(str(exc)) from exc
+    text: str | None = None
+    if _plain(obj):
+        try:
+            text = _fast_encode(obj)
+        except (TypeError, ValueError, RecursionError):
+            text = None  # NaN/Infinity or too deep: the checked path explains
+    if text is None:
+        _check(obj, "$", 0)
+        try:
+            text = _ENCODER.encode(obj)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise CanonicalJSONError(str(exc)) from exc
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:

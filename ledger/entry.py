@@ -28,10 +28,13 @@ Everything in this module is pure (no I/O, no clock reads).
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from json.encoder import encode_basestring as _q
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
@@ -45,6 +48,7 @@ __all__ = [
     "EntryHeader",
     "chain_hash",
     "format_time",
+    "header_fields",
     "leaf_data",
     "leaf_hash",
     "parse_time",
@@ -153,6 +157,96 @@ class EntryHeader(BaseModel):
         return {name: getattr(self, name) for name in HEADER_FIELDS}
 
 
+# Same grammar as _TIME, with the field ranges in the pattern; group 1 is the date.
+_TIME_FAST = re.compile(
+    r"(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))"
+    r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _fast_header_fields(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The 8 header fields if they are valid *and* of exact plain types, else ``None``."""
+    get = data.get
+    seq = get("seq")
+    time = get("time")
+    actor = get("actor")
+    inst = get("installation_id")
+    repo = get("repository")
+    kind = get("kind")
+    subject = get("subject")
+    digest = get("payload_sha256")
+    if (
+        type(seq) is int
+        and seq >= 0
+        and type(time) is str
+        and (m := _TIME_FAST.fullmatch(time)) is not None
+        and _valid_date(m[1])
+        and type(actor) is str
+        and actor
+        and (inst is None or type(inst) is int)
+        and (repo is None or type(repo) is str)
+        and type(kind) is str
+        and kind
+        and (subject is None or type(subject) is str)
+        and type(digest) is str
+        and _HEX64.fullmatch(digest) is not None
+    ):
+        return {
+            "seq": seq,
+            "time": time,
+            "actor": actor,
+            "installation_id": inst,
+            "repository": repo,
+            "kind": kind,
+            "subject": subject,
+            "payload_sha256": digest,
+        }
+    return None
+
+
+def header_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The 8 header fields of ``data`` (e.g. an API or database row), validated.
+
+    Equivalent to ``EntryHeader.model_validate(...).fields()`` but several
+    times faster for well-formed plain data, which is what bulk verification
+    and the database side see.  Keys other than the header fields are
+    ignored.  Raises pydantic's ``ValidationError`` for invalid data.
+    """
+    fast = _fast_header_fields(data)
+    if fast is not None:
+        return fast
+    return EntryHeader.model_validate({k: data[k] for k in HEADER_FIELDS if k in data}).fields()
+
+
+def _fast_leaf_data(fields: Mapping[str, Any]) -> bytes:
+    """``canonical_json(fields)`` for fields returned by :func:`_fast_header_fields`.
+
+    Spelled out in the canonical key order (about 4x faster); ``time`` and
+    ``payload_sha256`` are validated to need no escaping.  May raise
+    ``UnicodeEncodeError`` for strings with lone surrogates.
+    """
+    inst, repo, subject = fields["installation_id"], fields["repository"], fields["subject"]
+    return (
+        f'{{"actor":{_q(fields["actor"])},'
+        f'"installation_id":{"null" if inst is None else int.__repr__(inst)},'
+        f'"kind":{_q(fields["kind"])},'
+        f'"payload_sha256":"{fields["payload_sha256"]}",'
+        f'"repository":{"null" if repo is None else _q(repo)},'
+        f'"seq":{int.__repr__(fields["seq"])},'
+        f'"subject":{"null" if subject is None else _q(subject)},'
+        f'"time":"{fields["time"]}"}}'
+    ).encode()
+
+
 def payload_sha256(payload: Mapping[str, Any]) -> str:
     """Lowercase hex SHA-256 of ``canonical_json(payload)``; ``payload`` must be a JSON object."""
     if not isinstance(payload, Mapping):
@@ -234,9 +328,9 @@ class Entry(BaseModel):
         return self.model_copy(update={"payload": None})
 
     def to_api(self) -> dict[str, Any]:
-        """Flat JSON shape used by the auditor API and :mod:`ledger.verify`."""
+        """Flat JSON shape used by the auditor API and :mod:`ledger.verify` (a deep copy)."""
         out = self.header.fields()
-        out["payload"] = self.payload
+        out["payload"] = copy.deepcopy(self.payload)
         out["purged"] = self.payload is None
         out["prev_hash"] = self.prev_hash
         out["entry_hash"] = self.entry_hash

@@ -106,4 +106,23 @@ def test_round_trip_and_idempotent(value: object) -> None:
     back = json.loads(out.decode("utf-8"))
     assert back == value
     assert canonical_json(back) == out
+    reference = json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
+    assert out == reference.encode("utf-8")
     assert b"\n" not in out.replace(b"\\n", b"")
+
+
+def test_deep_and_circular_values_are_rejected_cleanly() -> None:
+    deep: list[object] = []
+    cur = deep
+    for _ in range(2000):
+        nxt: list[object] = []
+        cur.append(nxt)
+        cur = nxt
+    with pytest.raises(CanonicalJSONError, match="too deeply"):
+        canonical_json(deep)
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises(CanonicalJSONError):
+        canonical_json(loop)

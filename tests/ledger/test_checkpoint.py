@@ -183,6 +183,27 @@ def test_every_tampered_character_is_rejected(key: Ed25519PrivateKey, tree: Memo
             parse_and_verify_checkpoint(text.replace(old, new, 1), ORIGIN, key.public_key())
 
 
+def test_non_canonical_base64_is_rejected(key: Ed25519PrivateKey) -> None:
+    text = sign_checkpoint(ORIGIN, 5, bytes(32), key)
+    # 68 signature bytes = 92 base64 chars ending in one '='; the last data character
+    # carries 2 unused bits.  Setting them gives the same bytes in a lenient decoder.
+    body, _, line = text.rpartition("\n\n")
+    b64 = line.rstrip("\n").split(" ")[2]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = alphabet.index(b64[-2])
+    sloppy = b64[:-2] + alphabet[last | 0b11] + "="
+    assert sloppy != b64 and base64.b64decode(sloppy) == base64.b64decode(b64)
+    with pytest.raises(CheckpointError, match="canonical base64"):
+        parse_and_verify_checkpoint(text.replace(b64, sloppy), ORIGIN, key.public_key())
+    root_b64 = base64.b64encode(bytes(32)).decode()  # "AAAA...A="
+    sloppy_root = root_b64[:-2] + "B="
+    with pytest.raises(CheckpointError):
+        parse_and_verify_checkpoint(text.replace(root_b64, sloppy_root), ORIGIN, key.public_key())
+    signed_sloppy = sign_note(body.replace(root_b64, sloppy_root) + "\n", key, ORIGIN)
+    with pytest.raises(CheckpointError, match="canonical base64"):
+        parse_and_verify_checkpoint(signed_sloppy, ORIGIN, key.public_key())
+
+
 def test_unknown_signatures_are_ignored(key: Ed25519PrivateKey, tree: MemoryTree) -> None:
     text = sign_checkpoint(ORIGIN, tree.size, tree.root(), key)
     witness = sign_note(text[: text.index("\n\n") + 1], generate_key(), "witness.example/w1")

@@ -7,15 +7,20 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from ledger.canonical import CanonicalJSONError
+from ledger.canonical import CanonicalJSONError, canonical_json
 from ledger.entry import (
     GENESIS_PREV_HASH,
     Entry,
     EntryHeader,
+    _fast_header_fields,
+    _fast_leaf_data,
     chain_hash,
     format_time,
+    header_fields,
     leaf_data,
     leaf_hash,
     parse_time,
@@ -169,3 +174,115 @@ def test_from_api_rejects_inconsistent_shapes(change: dict[str, Any], message: s
     api.update(change)
     with pytest.raises(ValueError, match=message):
         Entry.from_api(api)
+
+
+_any_value = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    st.sampled_from(
+        [
+            "2026-11-24T21:40:00Z",
+            "2026-11-24T21:40:00.5Z",
+            "2026-02-29T00:00:00Z",
+            "2028-02-29T23:59:59.999999999Z",
+            "2026-11-24T24:00:00Z",
+            "2026-11-24T21:60:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-00-10T00:00:00Z",
+            "2026-11-24T21:40:00.Z",
+            "2026-11-24T21:40:00.1234567890Z",
+            "2026-11-24T21:40:00+00:00",
+            "2026-11-24T21:40:00z",
+            "0000-01-01T00:00:00Z",
+            "a" * 64,
+            "A" * 64,
+            "maestro",
+            "",
+        ]
+    ),
+)
+
+
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "seq": _any_value,
+            "time": _any_value,
+            "actor": _any_value,
+            "installation_id": _any_value,
+            "repository": _any_value,
+            "kind": _any_value,
+            "subject": _any_value,
+            "payload_sha256": _any_value,
+            "purged": _any_value,
+        },
+    )
+)
+def test_fast_header_fields_agree_with_the_model(data: dict[str, Any]) -> None:
+    try:
+        want: dict[str, Any] | None = EntryHeader.model_validate(
+            {k: v for k, v in data.items() if k != "purged"}
+        ).fields()
+    except ValidationError:
+        want = None
+    try:
+        got: dict[str, Any] | None = header_fields(data)
+    except ValidationError:
+        got = None
+    assert got == want
+
+
+def test_fast_header_fields_on_a_valid_row() -> None:
+    h = _header()
+    row = {**h.fields(), "payload": PAYLOAD, "prev_hash": "00" * 32}
+    assert header_fields(row) == h.fields()
+    assert list(header_fields(row)) == list(h.fields())
+
+
+@given(
+    seq=st.integers(0, 2**80),
+    actor=st.text(min_size=1),
+    inst=st.none() | st.integers(-(2**70), 2**70),
+    repo=st.none() | st.text(),
+    kind=st.text(min_size=1),
+    subject=st.none() | st.text(),
+    micros=st.integers(0, 10**15),
+)
+def test_fast_leaf_data_equals_canonical_json(
+    seq: int,
+    actor: str,
+    inst: int | None,
+    repo: str | None,
+    kind: str,
+    subject: str | None,
+    micros: int,
+) -> None:
+    moment = datetime(1990, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+    row = {
+        "seq": seq,
+        "time": format_time(moment),
+        "actor": actor,
+        "installation_id": inst,
+        "repository": repo,
+        "kind": kind,
+        "subject": subject,
+        "payload_sha256": hashlib.sha256(actor.encode("utf-8", "surrogatepass")).hexdigest(),
+    }
+    fields = _fast_header_fields(row)
+    assert fields is not None
+    try:
+        want: bytes | None = canonical_json(fields)
+    except CanonicalJSONError:
+        want = None
+    try:
+        got: bytes | None = _fast_leaf_data(fields)
+    except UnicodeEncodeError:
+        got = None
+    assert got == want
+    if want is not None:
+        assert want == leaf_data(EntryHeader(**fields))
