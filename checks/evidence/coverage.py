@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 from xml.parsers import expat
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from checks.evidence.model import EvidenceProblem, as_text, too_large
 
@@ -37,10 +37,28 @@ class CoverageReport(BaseModel):
     files: dict[str, FileCoverage] = Field(default_factory=dict)
     problems: list[EvidenceProblem] = Field(default_factory=list)
 
+    _suffixes: dict[str, set[str]] | None = PrivateAttr(default=None)
+    _exact: dict[str, set[str]] | None = PrivateAttr(default=None)
+
     def _candidates(self, path: str) -> list[str]:
         cands = [_norm(path)]
         cands += [_norm(posixpath.join(_norm(src), _norm(path))) for src in self.sources]
         return cands
+
+    def _index(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        # Built on first lookup (reports are complete by then): every candidate path of every
+        # report file, and every '/'-boundary suffix of it, mapped to the report keys.
+        if self._suffixes is None or self._exact is None:
+            suffixes: dict[str, set[str]] = {}
+            exact: dict[str, set[str]] = {}
+            for key in self.files:
+                for cand in self._candidates(key):
+                    exact.setdefault(cand, set()).add(key)
+                    parts = cand.split("/")
+                    for i in range(len(parts)):
+                        suffixes.setdefault("/".join(parts[i:]), set()).add(key)
+            self._suffixes, self._exact = suffixes, exact
+        return self._suffixes, self._exact
 
     def lookup(self, repo_path: str) -> FileCoverage | None:
         """The coverage of a repository-relative path.
@@ -49,17 +67,22 @@ class CoverageReport(BaseModel):
         report path matches when one ends with the other at a `/` boundary; an ambiguous match
         (two report files) counts as no match rather than a guess.
         """
-        want = _norm(repo_path)
-        hits: list[str] = []
-        for key in self.files:
-            for cand in self._candidates(key):
-                if _suffix_match(cand, want):
-                    hits.append(key)
+        want = _norm(repo_path).lstrip("/")
+        if not want:
+            return None
+        suffixes, exact = self._index()
+        hits = suffixes.get(want, set())
+        if not hits:
+            # the report path may be the shorter one: src/a/b.py in the repo, a/b.py reported
+            parts = want.split("/")
+            for i in range(1, len(parts)):
+                hits = exact.get("/".join(parts[i:]), set())
+                if hits:
                     break
         if len(hits) == 1:
-            return self.files[hits[0]]
-        exact = [k for k in hits if _norm(k) == want]
-        return self.files[exact[0]] if len(exact) == 1 else None
+            return self.files[next(iter(hits))]
+        same = [k for k in hits if _norm(k) == want]
+        return self.files[same[0]] if len(same) == 1 else None
 
 
 def _norm(path: str) -> str:
@@ -67,13 +90,6 @@ def _norm(path: str) -> str:
     while path.startswith("./"):
         path = path[2:]
     return path
-
-
-def _suffix_match(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return bool(short) and long_.endswith("/" + short.lstrip("/"))
 
 
 class _Reject(Exception):
