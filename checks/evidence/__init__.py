@@ -1,0 +1,1 @@
+"""Evidence parsers: coverage (Cobertura, LCOV), diffs, patch coverage, mutation, benchmarks."""

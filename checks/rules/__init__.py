@@ -1,0 +1,1 @@
+"""The rule language for invariants and CEP guards: syntax, parser, functions, evaluation."""
