@@ -126,3 +126,9 @@ def test_deep_and_circular_values_are_rejected_cleanly() -> None:
     loop.append(loop)
     with pytest.raises(CanonicalJSONError):
         canonical_json(loop)
+
+
+def test_docs_example() -> None:
+    assert canonical_json({"b": [True, None], "a": "é\n", "A": 1.5}) == (
+        '{"A":1.5,"a":"é\\n","b":[true,null]}'.encode()
+    )
