@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from gidgethub import BadRequest
+import httpx
+from gidgethub import BadRequest, RedirectionException
 
 from app.github_api import RetryingGitHubAPI
 from checks.changes import FileChange
@@ -54,6 +55,15 @@ class RestGitHubPort:
         response = await self.api.post("/repos/{owner}/{repo}/check-runs", _split(repo), data=body)
         return int(response["id"])
 
+    async def update_check_run(
+        self, repo: str, check_run_id: int, *, output: CheckRunOutput
+    ) -> None:
+        await self.api.patch(
+            "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+            {**_split(repo), "check_run_id": check_run_id},
+            data={"status": "in_progress", "output": _output(output)},
+        )
+
     async def complete_check_run(
         self, repo: str, check_run_id: int, *, conclusion: str, output: CheckRunOutput
     ) -> None:
@@ -100,3 +110,64 @@ class RestGitHubPort:
             data={"body": body},
         )
         return int(response["id"])
+
+    async def list_reviews(self, repo: str, number: int) -> list[dict[str, Any]]:
+        return [
+            item
+            async for item in self.api.getiter(
+                "/repos/{owner}/{repo}/pulls/{pull_number}/reviews{?per_page}",
+                {**_split(repo), "pull_number": number, "per_page": 100},
+                iterable_key=None,
+            )
+        ]
+
+    async def list_run_artifacts(self, repo: str, run_id: int) -> list[dict[str, Any]]:
+        return [
+            item
+            async for item in self.api.getiter(
+                "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts{?per_page}",
+                {**_split(repo), "run_id": run_id, "per_page": 100},
+                iterable_key="artifacts",
+            )
+        ]
+
+    async def download_artifact(self, repo: str, artifact_id: int, max_bytes: int) -> bytes:
+        """The artifact zip: GitHub answers 302 to a short-lived signed URL (no auth)."""
+        try:
+            await self.api.getitem(
+                "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}",
+                {**_split(repo), "artifact_id": artifact_id, "archive_format": "zip"},
+            )
+        except RedirectionException as exc:
+            location = (exc.headers or {}).get("location") or (exc.headers or {}).get("Location")
+            if not location:
+                raise
+        else:
+            raise RuntimeError("GitHub did not redirect to the artifact download")
+        return await _download(self.api._client, location, max_bytes)
+
+    async def permission_of(self, repo: str, username: str) -> str:
+        """The user's role on the repository: admin, maintain, write, triage, read or none."""
+        try:
+            item = await self.api.getitem(
+                "/repos/{owner}/{repo}/collaborators/{username}/permission",
+                {**_split(repo), "username": username},
+            )
+        except BadRequest as exc:
+            if int(exc.status_code) == 404:
+                return "none"
+            raise
+        return str(item.get("role_name") or item.get("permission") or "none")
+
+
+async def _download(client: httpx.AsyncClient, url: str, max_bytes: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async with client.stream("GET", url, follow_redirects=True) as response:
+        response.raise_for_status()
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise ValueError(f"artifact larger than {max_bytes} bytes")
+            chunks.append(chunk)
+    return b"".join(chunks)

@@ -44,8 +44,13 @@ class IncomingDelivery:
     body: bytes
 
 
-async def store(session: AsyncSession, incoming: IncomingDelivery) -> bool:
-    """Insert the delivery; False when this delivery id was stored before (a redelivery)."""
+async def store(
+    session: AsyncSession, incoming: IncomingDelivery, *, not_before: datetime | None = None
+) -> bool:
+    """Insert the delivery; False when this delivery id was stored before (a redelivery).
+
+    `not_before` schedules internal work (e.g. an evidence timeout) for later.
+    """
     now = utcnow()
     values = {
         "id": incoming.id,
@@ -57,7 +62,7 @@ async def store(session: AsyncSession, incoming: IncomingDelivery) -> bool:
         "status": "pending",
         "attempts": 0,
         "received_at": now,
-        "next_attempt_at": now,
+        "next_attempt_at": not_before or now,
     }
     insert = sqlite_insert if session.bind.dialect.name == "sqlite" else postgresql_insert
     statement = insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=["id"])

@@ -179,6 +179,8 @@ def card_title(card: ProofCard) -> str:
         return title
     if pending:
         return f"{passed} of {total} {noun} passed, {pending} awaiting evidence"
+    if total == 1:
+        return "The 1 required obligation passed"
     return f"All {total} {noun} passed"
 
 

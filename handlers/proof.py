@@ -1,87 +1,68 @@
-"""Computes and publishes the Proof Card of a PR head: gather, analyse, publish, record."""
+"""Computes and publishes the Proof Card of a PR head: gather, analyse, publish, record.
+
+While evidence that the PR's CI must upload is missing, the check-run stays `in_progress` with
+the card showing what it waits for, and an evidence-timeout delivery is scheduled in the inbox;
+when it fires, still-missing evidence fails with that reason.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime, timedelta
+from typing import Any
 
-from app import state
+from sqlalchemy import func, select
+
+from app import inbox, state
+from app.inbox import as_utc, utcnow
 from app.ledger_store import LedgerRecord, append
 from app.render import render_proof_card
-from checks.card_builder import PullRequestRef, build_proof_card
+from app.tables import CheckRun, WaiverRecord
+from checks.card_builder import (
+    PullRequestRef,
+    awaiting_ci_evidence,
+    build_proof_card,
+    policy_error_result,
+)
+from checks.obligations.verify import apply_evidence_timeout, verify
+from checks.obligations.waivers import Waiver
+from checks.policy.parse import PolicyError
+from checks.proofcard import ObligationResult
 from handlers.context import HandlerContext
-from handlers.port import CheckRunOutput
+from handlers.gather import computed_evidence, pull_request_facts, read_policy, stored_evidence
+from handlers.port import CheckRunOutput, GitHubPort
 
 log = logging.getLogger("maestro.proof")
 
 CHECK_RUN_NAME = "Maestro Proof Card"
+EVIDENCE_TIMEOUT_EVENT = "maestro_evidence_timeout"
 
 
 def subject(pr: PullRequestRef) -> str:
     return f"pr:{pr.repository}#{pr.number}"
 
 
-async def prove_pull_request(
-    ctx: HandlerContext, installation_id: int, pr: PullRequestRef, *, reuse_open: bool = True
-) -> str:
-    """Create (or reuse) the in-progress check-run, compute the card, complete the check-run.
-
-    Returns the conclusion. A retried delivery finds the check-run it created before (still
-    in progress) and completes that one instead of opening a second.
-    """
-    github = await ctx.github(installation_id)
-    check_run_id: int | None = None
-    if reuse_open:
+async def _open_check_run(
+    ctx: HandlerContext, github: GitHubPort, installation_id: int, pr: PullRequestRef, reuse: bool
+) -> int:
+    if reuse:
         async with ctx.sessions() as session:
             existing = await state.find_check_run(
                 session, pr.repository, pr.head_sha, status="in_progress"
             )
-            check_run_id = existing.id if existing else None
-    if check_run_id is None:
-        check_run_id = await github.create_check_run(
-            pr.repository,
-            name=CHECK_RUN_NAME,
-            head_sha=pr.head_sha,
-            status="in_progress",
-            external_id=f"{pr.repository}#{pr.number}",
-            output=CheckRunOutput(
-                title="Checking proof obligations…",
-                summary="Maestro is gathering the evidence for this commit.",
-            ),
-        )
-        async with ctx.sessions() as session, session.begin():
-            await state.save_check_run(
-                session,
-                check_run_id=check_run_id,
-                installation_id=installation_id,
-                repository=pr.repository,
-                pull_number=pr.number,
-                head_sha=pr.head_sha,
-                status="in_progress",
-            )
-            await append(
-                session,
-                LedgerRecord(
-                    kind="checkrun.created",
-                    installation_id=installation_id,
-                    repository=pr.repository,
-                    subject=subject(pr),
-                    payload={
-                        "check_run_id": check_run_id,
-                        "head_sha": pr.head_sha,
-                        "delivery": ctx.delivery_id,
-                    },
-                ),
-            )
-
-    files = await github.list_pull_files(pr.repository, pr.number)
-    card = build_proof_card(pr, files)
-    title, summary = render_proof_card(card)
-    conclusion = card.conclusion.value
-    await github.complete_check_run(
+            if existing is not None:
+                return existing.id
+    check_run_id = await github.create_check_run(
         pr.repository,
-        check_run_id,
-        conclusion=conclusion,
-        output=CheckRunOutput(title=title, summary=summary),
+        name=CHECK_RUN_NAME,
+        head_sha=pr.head_sha,
+        status="in_progress",
+        external_id=f"{pr.repository}#{pr.number}",
+        output=CheckRunOutput(
+            title="Checking proof obligations…",
+            summary="Maestro is gathering the evidence for this commit.",
+        ),
     )
     async with ctx.sessions() as session, session.begin():
         await state.save_check_run(
@@ -91,14 +72,160 @@ async def prove_pull_request(
             repository=pr.repository,
             pull_number=pr.number,
             head_sha=pr.head_sha,
-            status="completed",
-            conclusion=conclusion,
+            status="in_progress",
+        )
+        await append(
+            session,
+            LedgerRecord(
+                kind="checkrun.created",
+                installation_id=installation_id,
+                repository=pr.repository,
+                subject=subject(pr),
+                payload={
+                    "check_run_id": check_run_id,
+                    "head_sha": pr.head_sha,
+                    "delivery": ctx.delivery_id,
+                },
+            ),
+        )
+    return check_run_id
+
+
+async def _waivers(ctx: HandlerContext, pr: PullRequestRef) -> list[Waiver]:
+    async with ctx.sessions() as session:
+        rows = (
+            await session.execute(
+                select(WaiverRecord).where(
+                    WaiverRecord.repository == pr.repository,
+                    WaiverRecord.pull_number == pr.number,
+                )
+            )
+        ).scalars()
+        return [
+            Waiver(
+                obligation=w.obligation,
+                by=w.granted_by,
+                reason=w.reason,
+                permission="admin",  # recorded only after the permission check passed
+                created_at=as_utc(w.created_at),
+                expires_at=as_utc(w.expires_at) if w.expires_at else None,
+                head_sha=w.head_sha,
+            )
+            for w in rows
+        ]
+
+
+async def _waiting_since(ctx: HandlerContext, pr: PullRequestRef, now: datetime) -> datetime:
+    async with ctx.sessions() as session:
+        first = await session.scalar(
+            select(func.min(CheckRun.created_at)).where(
+                CheckRun.repository == pr.repository, CheckRun.head_sha == pr.head_sha
+            )
+        )
+    return as_utc(first) if first else now
+
+
+async def _schedule_timeout(
+    ctx: HandlerContext, installation_id: int, pr: PullRequestRef, at: datetime
+) -> None:
+    body = {
+        "installation": {"id": installation_id},
+        "repository": {"full_name": pr.repository},
+        "pull_request": {"number": pr.number, "head": {"sha": pr.head_sha}},
+    }
+    async with ctx.sessions() as session, session.begin():
+        await inbox.store(
+            session,
+            inbox.IncomingDelivery(
+                id=f"timeout:{pr.repository}@{pr.head_sha}"[:64],
+                event=EVIDENCE_TIMEOUT_EVENT,
+                action=None,
+                installation_id=installation_id,
+                repository=pr.repository,
+                body=json.dumps(body).encode(),
+            ),
+            not_before=at,
+        )
+
+
+async def evaluate(
+    ctx: HandlerContext,
+    github: GitHubPort,
+    pr: PullRequestRef,
+    pull: dict[str, Any],
+    files: list[Any],
+    now: datetime,
+) -> tuple[list[ObligationResult], datetime | None]:
+    """The verifier's results, and when missing CI evidence times out (None: not waiting)."""
+    policy = await read_policy(github, pr.repository, pr.base_ref)
+    if isinstance(policy, PolicyError):
+        return [policy_error_result(policy)], None
+    reviews = await github.list_reviews(pr.repository, pr.number)
+    facts = pull_request_facts(pull, files, reviews, now)
+    async with ctx.sessions() as session:
+        evidence = await stored_evidence(session, pr.repository, pr.head_sha)
+    results = verify(
+        policy, evidence, facts, computed_evidence(files), await _waivers(ctx, pr), now
+    )
+    since = await _waiting_since(ctx, pr, now)
+    results = apply_evidence_timeout(results, policy, since, now)
+    if awaiting_ci_evidence(results):
+        return results, since + timedelta(minutes=policy.evidence.timeout_minutes)
+    return results, None
+
+
+async def prove_pull_request(
+    ctx: HandlerContext,
+    installation_id: int | None,
+    pr: PullRequestRef,
+    *,
+    pull: dict[str, Any] | None = None,
+    reuse_open: bool = True,
+) -> str:
+    """Create (or reuse) the in-progress check-run, evaluate the obligations, publish the card.
+
+    Returns the conclusion, or "in_progress" while CI evidence is awaited. A retried delivery
+    finds the check-run it created before (still in progress) and updates that one.
+    """
+    github = await ctx.github(installation_id)
+    assert installation_id is not None  # ctx.github raised otherwise
+    if pull is None:
+        pull = await github.get_pull(pr.repository, pr.number)
+    if not pr.base_ref:
+        pr = pr.model_copy(update={"base_ref": (pull.get("base") or {}).get("ref", "")})
+    check_run_id = await _open_check_run(ctx, github, installation_id, pr, reuse_open)
+    files = await github.list_pull_files(pr.repository, pr.number)
+    now = utcnow()
+    results, deadline = await evaluate(ctx, github, pr, pull, files, now)
+    card = build_proof_card(pr, files, results)
+    title, summary = render_proof_card(card)
+    output = CheckRunOutput(title=title, summary=summary)
+    if deadline is not None:
+        await github.update_check_run(pr.repository, check_run_id, output=output)
+        await _schedule_timeout(ctx, installation_id, pr, deadline)
+        conclusion, kind = "in_progress", "checkrun.updated"
+    else:
+        conclusion = card.conclusion.value
+        await github.complete_check_run(
+            pr.repository, check_run_id, conclusion=conclusion, output=output
+        )
+        kind = "checkrun.completed"
+    async with ctx.sessions() as session, session.begin():
+        await state.save_check_run(
+            session,
+            check_run_id=check_run_id,
+            installation_id=installation_id,
+            repository=pr.repository,
+            pull_number=pr.number,
+            head_sha=pr.head_sha,
+            status="in_progress" if deadline else "completed",
+            conclusion=None if deadline else conclusion,
             title=title,
         )
         await append(
             session,
             LedgerRecord(
-                kind="checkrun.completed",
+                kind=kind,
                 installation_id=installation_id,
                 repository=pr.repository,
                 subject=subject(pr),

@@ -31,4 +31,4 @@ async def pull_request_changed(event: sansio.Event, ctx: HandlerContext) -> None
         ctx.outcomes.append("skipped: draft pull request (set MAESTRO_PROCESS_DRAFTS=true)")
         return
     installation_id = (event.data.get("installation") or {}).get("id")
-    await prove_pull_request(ctx, installation_id, pull_request_ref(event))
+    await prove_pull_request(ctx, installation_id, pull_request_ref(event), pull=pull)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from gidgethub import routing
 
-from handlers import check_runs, installations, pull_requests
+from handlers import check_runs, installations, pull_requests, timeouts
 
 
 def build_router() -> routing.Router:
-    return routing.Router(installations.router, pull_requests.router, check_runs.router)
+    return routing.Router(
+        installations.router, pull_requests.router, check_runs.router, timeouts.router
+    )

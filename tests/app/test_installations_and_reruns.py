@@ -7,8 +7,9 @@ import json
 import httpx
 import respx
 from sqlalchemy import select
-from support.github import load_payload, post_event, token_response
+from support.github import load_payload, mock_pull_request_api, post_event
 
+from app.inbox import utcnow
 from app.main import Services
 from app.tables import CheckRun, Delivery, Installation, LedgerEntry, Repository
 from app.worker import InboxWorker
@@ -87,23 +88,15 @@ async def test_check_suite_rerequested_recomputes_the_card(
     client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
 ) -> None:
     payload = load_payload("check_suite/rerequested")
-    repo = "/repos/Codertocat/Hello-World"
-    installation = payload["installation"]["id"]
-    github.post(f"/app/installations/{installation}/access_tokens").mock(
-        return_value=token_response()
+    routes = mock_pull_request_api(
+        github, installation_id=payload["installation"]["id"], check_run_id=5, files=FILES
     )
-    create = github.post(f"{repo}/check-runs").mock(
-        return_value=httpx.Response(201, json={"id": 5})
-    )
-    github.get(f"{repo}/pulls/2/files").mock(return_value=httpx.Response(200, json=FILES))
-    complete = github.patch(f"{repo}/check-runs/5").mock(return_value=httpx.Response(200, json={}))
     await post_event(client, "check_suite", payload)
     await worker.run_once()
-    assert (
-        json.loads(create.calls.last.request.content)["head_sha"]
-        == payload["check_suite"]["head_sha"]
-    )
-    assert json.loads(complete.calls.last.request.content)["conclusion"] == "neutral"
+    created = json.loads(routes["create"].calls.last.request.content)
+    assert created["head_sha"] == payload["check_suite"]["head_sha"]
+    assert routes["pull"].call_count == 1  # a re-run fetches the pull request it lacks
+    assert json.loads(routes["complete"].calls.last.request.content)["conclusion"] == "success"
 
 
 async def test_check_run_rerequest_of_our_card_uses_the_recorded_pull_request(
@@ -115,9 +108,6 @@ async def test_check_run_rerequest_of_our_card_uses_the_recorded_pull_request(
     head = payload["check_run"]["head_sha"]
     assert payload["check_run"]["pull_requests"] == []  # as GitHub sends it for forks
     async with services.sessions() as session, session.begin():
-        now = (await session.execute(select(Delivery))).first()
-        from app.inbox import utcnow
-
         session.add(
             CheckRun(
                 id=4,
@@ -131,18 +121,11 @@ async def test_check_run_rerequest_of_our_card_uses_the_recorded_pull_request(
                 updated_at=utcnow(),
             )
         )
-        assert now is None
-    github.post("/app/installations/1/access_tokens").mock(return_value=token_response())
-    github.post(f"/repos/{repo_name}/check-runs").mock(
-        return_value=httpx.Response(201, json={"id": 6})
-    )
-    files = github.get(f"/repos/{repo_name}/pulls/9/files").mock(
-        return_value=httpx.Response(200, json=FILES)
-    )
-    github.patch(f"/repos/{repo_name}/check-runs/6").mock(return_value=httpx.Response(200, json={}))
+    routes = mock_pull_request_api(github, repo=repo_name, number=9, check_run_id=6, files=FILES)
     await post_event(client, "check_run", payload)
     await worker.run_once()
-    assert files.call_count == 1
+    assert routes["files"].call_count == 1
+    assert routes["complete"].call_count == 1
 
 
 async def test_rerequest_of_another_apps_check_is_left_alone(

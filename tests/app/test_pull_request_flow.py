@@ -8,7 +8,7 @@ import json
 import httpx
 import respx
 from sqlalchemy import select
-from support.github import load_payload, post_event, token_response
+from support.github import DEFAULT_FILES, load_payload, mock_pull_request_api, post_event
 
 from app.main import Services
 from app.tables import CheckRun, Delivery, LedgerEntry
@@ -17,49 +17,7 @@ from app.worker import InboxWorker
 REPO = "/repos/Codertocat/Hello-World"
 HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 
-FILES = [
-    {
-        "sha": "bbcd538c8e72b8c175046e27cc8f907076331401",
-        "filename": "src/app.py",
-        "status": "modified",
-        "additions": 40,
-        "deletions": 10,
-        "changes": 50,
-        "blob_url": "https://github.com/o/r/blob/x/src/app.py",
-        "raw_url": "https://github.com/o/r/raw/x/src/app.py",
-        "contents_url": "https://api.github.com/repos/o/r/contents/src/app.py?ref=x",
-        "patch": "@@ -1 +1 @@\n-a\n+b",
-    },
-    {
-        "sha": "ccdd538c8e72b8c175046e27cc8f907076331401",
-        "filename": "migrations/0002_add_index.sql",
-        "status": "added",
-        "additions": 12,
-        "deletions": 0,
-        "changes": 12,
-        "blob_url": "https://github.com/o/r/blob/x/m.sql",
-        "raw_url": "https://github.com/o/r/raw/x/m.sql",
-        "contents_url": "https://api.github.com/repos/o/r/contents/m.sql?ref=x",
-    },
-]
-
-
-def mock_pull_request_api(github: respx.MockRouter, files: list[dict] | None = None) -> dict:
-    routes = {
-        "token": github.post("/app/installations/1/access_tokens").mock(
-            return_value=token_response()
-        ),
-        "create": github.post(f"{REPO}/check-runs").mock(
-            return_value=httpx.Response(201, json={"id": 77, "status": "in_progress"})
-        ),
-        "files": github.get(f"{REPO}/pulls/2/files").mock(
-            return_value=httpx.Response(200, json=FILES if files is None else files)
-        ),
-        "complete": github.patch(f"{REPO}/check-runs/77").mock(
-            return_value=httpx.Response(200, json={"id": 77, "status": "completed"})
-        ),
-    }
-    return routes
+FILES = DEFAULT_FILES
 
 
 async def _ledger(services: Services) -> list[LedgerEntry]:
@@ -93,8 +51,8 @@ async def test_opened_pull_request_gets_a_completed_proof_card(
     assert routes["files"].calls.last.request.url.params["per_page"] == "100"
     complete = json.loads(routes["complete"].calls.last.request.content)
     assert complete["status"] == "completed"
-    assert complete["conclusion"] == "neutral"  # risk passes; other obligations await evidence
-    assert complete["output"]["title"] == "1 of 6 obligations passed, 5 awaiting evidence"
+    assert complete["conclusion"] == "success"  # the policy requires only the risk cap
+    assert complete["output"]["title"] == "The 1 required obligation passed"
     summary = complete["output"]["summary"]
     assert "| ✅ | Risk |" in summary
     assert "2 files changed (+52 / −10)" in summary
@@ -109,12 +67,12 @@ async def test_opened_pull_request_gets_a_completed_proof_card(
     assert entries[0].prev_hash == "0" * 64
     assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(entries))
     assert entries[1].subject == "pr:Codertocat/Hello-World#2"
-    assert json.loads(entries[1].payload or "{}")["conclusion"] == "neutral"
+    assert json.loads(entries[1].payload or "{}")["conclusion"] == "success"
     async with services.sessions() as session:
         delivery = await session.get(Delivery, "d1")
         run = await session.get(CheckRun, 77)
     assert delivery is not None and delivery.status == "done"
-    assert run is not None and (run.status, run.conclusion) == ("completed", "neutral")
+    assert run is not None and (run.status, run.conclusion) == ("completed", "success")
 
 
 async def test_risky_pull_request_fails_with_reason(
@@ -132,7 +90,7 @@ async def test_risky_pull_request_fails_with_reason(
     await worker.run_once()
     complete = json.loads(routes["complete"].calls.last.request.content)
     assert complete["conclusion"] == "failure"
-    assert complete["output"]["title"].startswith("1 of 6 obligations failed")
+    assert complete["output"]["title"] == "1 of 1 obligation failed"
     assert "**What blocks the merge**" in complete["output"]["summary"]
     assert "is above the limit of 0.70" in complete["output"]["summary"]
 

@@ -7,7 +7,7 @@ import json
 
 import httpx
 from sqlalchemy import select
-from support.github import load_payload, signed_headers
+from support.github import RISK_ONLY_POLICY, load_payload, signed_headers
 from support.openapi_guard import check_request
 from support.servers import StandInGitHub, serve
 
@@ -21,7 +21,7 @@ FILES = [{"filename": "app/core.py", "status": "modified", "additions": 12, "del
 async def test_signed_pull_request_over_http_ends_in_a_completed_check_run(
     settings: Settings,
 ) -> None:
-    github = StandInGitHub(FILES)
+    github = StandInGitHub(FILES, policy=RISK_ONLY_POLICY)
     async with serve(github.app) as github_url:
         settings.github_api_url = f"{github_url}/api/v3"
         app = create_app(settings)  # worker on, migrations applied in the lifespan
@@ -57,11 +57,13 @@ async def test_signed_pull_request_over_http_ends_in_a_completed_check_run(
         ("POST", "/api/v3/app/installations/1/access_tokens"),
         ("POST", "/api/v3/repos/Codertocat/Hello-World/check-runs"),
         ("GET", "/api/v3/repos/Codertocat/Hello-World/pulls/2/files"),
+        ("GET", "/api/v3/repos/Codertocat/Hello-World/contents/.github/maestro.yml"),
+        ("GET", "/api/v3/repos/Codertocat/Hello-World/pulls/2/reviews"),
         ("PATCH", "/api/v3/repos/Codertocat/Hello-World/check-runs/1"),
     ]
     for request in github.requests:
         assert check_request(request, settings.github_api_url) == []
     final = github.check_runs[1]
-    assert final["status"] == "completed" and final["conclusion"] == "neutral"
+    assert final["status"] == "completed" and final["conclusion"] == "success"
     assert kinds == ["checkrun.created", "checkrun.completed", "delivery.processed"]
     assert 'maestro_deliveries{status="done"} 1' in metrics

@@ -65,6 +65,11 @@ class FakeGitHub:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail_on: dict[str, Exception] = {}
         self.next_id = 1000
+        self.reviews: list[dict[str, Any]] = []
+        self.artifacts: list[dict[str, Any]] = []
+        self.artifact_zip = b""
+        self.permissions: dict[str, str] = {}
+        self.contents: dict[tuple[str, str], bytes] = {}
 
     def _record(self, name: str, **kwargs: Any) -> None:
         self.calls.append((name, kwargs))
@@ -89,6 +94,11 @@ class FakeGitHub:
         self.next_id += 1
         return self.next_id
 
+    async def update_check_run(
+        self, repo: str, check_run_id: int, *, output: CheckRunOutput
+    ) -> None:
+        self._record("update_check_run", repo=repo, id=check_run_id, output=output)
+
     async def complete_check_run(
         self, repo: str, check_run_id: int, *, conclusion: str, output: CheckRunOutput
     ) -> None:
@@ -106,8 +116,118 @@ class FakeGitHub:
 
     async def get_file(self, repo: str, path: str, ref: str) -> bytes | None:
         self._record("get_file", repo=repo, path=path, ref=ref)
-        return None
+        return self.contents.get((path, ref))
 
     async def create_issue_comment(self, repo: str, number: int, body: str) -> int:
         self._record("create_issue_comment", repo=repo, number=number, body=body)
         return 1
+
+    async def list_reviews(self, repo: str, number: int) -> list[dict[str, Any]]:
+        self._record("list_reviews", repo=repo, number=number)
+        return self.reviews
+
+    async def list_run_artifacts(self, repo: str, run_id: int) -> list[dict[str, Any]]:
+        self._record("list_run_artifacts", repo=repo, run_id=run_id)
+        return self.artifacts
+
+    async def download_artifact(self, repo: str, artifact_id: int, max_bytes: int) -> bytes:
+        self._record("download_artifact", repo=repo, artifact_id=artifact_id)
+        return self.artifact_zip
+
+    async def permission_of(self, repo: str, username: str) -> str:
+        self._record("permission_of", repo=repo, username=username)
+        return self.permissions.get(username, "none")
+
+
+RISK_ONLY_POLICY = "required: [riskCap]\n"
+
+
+def contents_response(text: str, path: str = ".github/maestro.yml") -> httpx.Response:
+    """GitHub's `GET /repos/{owner}/{repo}/contents/{path}` answer for a small file."""
+    import base64
+
+    return httpx.Response(
+        200,
+        json={
+            "type": "file",
+            "encoding": "base64",
+            "size": len(text.encode()),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "content": base64.b64encode(text.encode()).decode(),
+            "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
+            "url": "https://api.github.com/repos/o/r/contents/" + path,
+            "git_url": None,
+            "html_url": None,
+            "download_url": None,
+            "_links": {"self": "https://api.github.com/x", "git": None, "html": None},
+        },
+    )
+
+
+def mock_pull_request_api(
+    github: Any,
+    *,
+    repo: str = "Codertocat/Hello-World",
+    number: int = 2,
+    installation_id: int = 1,
+    check_run_id: int = 77,
+    files: list[dict[str, Any]] | None = None,
+    policy: str | None = RISK_ONLY_POLICY,
+    reviews: list[dict[str, Any]] | None = None,
+    pull: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """respx routes for everything a Proof Card computation calls on GitHub."""
+    base = f"/repos/{repo}"
+    pull = pull or load_payload("pull_request/opened")["pull_request"]
+    not_found = httpx.Response(404, json={"message": "Not Found"})
+    return {
+        "token": github.post(f"/app/installations/{installation_id}/access_tokens").mock(
+            return_value=token_response()
+        ),
+        "pull": github.get(f"{base}/pulls/{number}").mock(
+            return_value=httpx.Response(200, json=pull)
+        ),
+        "create": github.post(f"{base}/check-runs").mock(
+            return_value=httpx.Response(201, json={"id": check_run_id, "status": "in_progress"})
+        ),
+        "files": github.get(f"{base}/pulls/{number}/files").mock(
+            return_value=httpx.Response(200, json=DEFAULT_FILES if files is None else files)
+        ),
+        "policy": github.get(f"{base}/contents/.github/maestro.yml").mock(
+            return_value=not_found if policy is None else contents_response(policy)
+        ),
+        "reviews": github.get(f"{base}/pulls/{number}/reviews").mock(
+            return_value=httpx.Response(200, json=reviews or [])
+        ),
+        "complete": github.patch(f"{base}/check-runs/{check_run_id}").mock(
+            return_value=httpx.Response(200, json={"id": check_run_id})
+        ),
+    }
+
+
+DEFAULT_FILES: list[dict[str, Any]] = [
+    {
+        "sha": "bbcd538c8e72b8c175046e27cc8f907076331401",
+        "filename": "src/app.py",
+        "status": "modified",
+        "additions": 40,
+        "deletions": 10,
+        "changes": 50,
+        "blob_url": "https://github.com/o/r/blob/x/src/app.py",
+        "raw_url": "https://github.com/o/r/raw/x/src/app.py",
+        "contents_url": "https://api.github.com/repos/o/r/contents/src/app.py?ref=x",
+        "patch": "@@ -1 +1 @@\n-a\n+b",
+    },
+    {
+        "sha": "ccdd538c8e72b8c175046e27cc8f907076331401",
+        "filename": "migrations/0002_add_index.sql",
+        "status": "added",
+        "additions": 12,
+        "deletions": 0,
+        "changes": 12,
+        "blob_url": "https://github.com/o/r/blob/x/m.sql",
+        "raw_url": "https://github.com/o/r/raw/x/m.sql",
+        "contents_url": "https://api.github.com/repos/o/r/contents/m.sql?ref=x",
+    },
+]

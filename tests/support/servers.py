@@ -50,8 +50,15 @@ async def serve(app: Any) -> AsyncIterator[str]:
 class StandInGitHub:
     """Enough of GitHub's REST API for one pull request, recording every request."""
 
-    def __init__(self, files: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        files: list[dict[str, Any]],
+        pull: dict[str, Any] | None = None,
+        policy: str | None = None,
+    ) -> None:
         self.files = files
+        self.pull = pull or {}
+        self.policy = policy
         self.requests: list[httpx.Request] = []
         self.completed = asyncio.Event()
         self.check_runs: dict[int, dict[str, Any]] = {}
@@ -86,4 +93,13 @@ class StandInGitHub:
             return JSONResponse({"id": int(parts[-1]), **run})
         if request.method == "GET" and parts[-1] == "files":
             return JSONResponse(self.files)
+        if request.method == "GET" and parts[-1] == "reviews":
+            return JSONResponse([])
+        if request.method == "GET" and parts[-2] == "pulls":
+            return JSONResponse(self.pull)
+        if request.method == "GET" and "contents" in parts and self.policy is not None:
+            from support.github import contents_response
+
+            answer = contents_response(self.policy)
+            return Response(answer.content, answer.status_code, media_type="application/json")
         return JSONResponse({"message": "Not Found"}, status_code=404)

@@ -1,0 +1,87 @@
+"""Gathers what the verifier needs for one pull-request head: policy (from the base branch),
+facts about the PR, the evidence its CI uploaded, and the values Maestro computes itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.tables import EvidenceRecord
+from checks.changes import FileChange
+from checks.diff_risk import diff_risk
+from checks.evidence.model import Evidence
+from checks.obligations.verify import ComputedEvidence
+from checks.policy.model import Policy
+from checks.policy.parse import PolicyError, parse_policy
+from checks.rules.facts import Approval, PrEvent, PullRequestFacts
+from handlers.port import GitHubPort
+
+POLICY_PATH = ".github/maestro.yml"
+MAX_POLICY_BYTES = 256 * 1024
+
+
+async def read_policy(github: GitHubPort, repo: str, base_ref: str) -> Policy | PolicyError:
+    """The policy on the PR's base branch, so a PR cannot loosen its own gate."""
+    raw = await github.get_file(repo, POLICY_PATH, base_ref) if base_ref else None
+    if raw is None:
+        return parse_policy(None, POLICY_PATH)
+    return parse_policy(raw[:MAX_POLICY_BYTES].decode("utf-8", errors="replace"), POLICY_PATH)
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def pull_request_facts(
+    pull: dict[str, Any], files: list[FileChange], reviews: list[dict[str, Any]], now: datetime
+) -> PullRequestFacts:
+    """Facts the rule language evaluates over, from GitHub's pull request, files and reviews."""
+    latest: dict[str, dict[str, Any]] = {}
+    for review in reviews:
+        login = (review.get("user") or {}).get("login")
+        if login and review.get("state") in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            latest[login] = review
+    approvals = [
+        Approval(
+            user=login,
+            at=_when(review.get("submitted_at")),
+            commit_sha=review.get("commit_id") or "",
+        )
+        for login, review in latest.items()
+        if review.get("state") == "APPROVED"
+    ]
+    events = [
+        PrEvent(kind="approval", at=a.at, actor=a.user, sha=a.commit_sha)
+        for a in approvals
+        if a.at is not None
+    ]
+    head = pull.get("head") or {}
+    return PullRequestFacts(
+        number=int(pull.get("number") or 0),
+        author=(pull.get("user") or {}).get("login", ""),
+        base_ref=(pull.get("base") or {}).get("ref", ""),
+        head_sha=head.get("sha", ""),
+        draft=bool(pull.get("draft")),
+        labels=[label.get("name", "") for label in pull.get("labels") or []],
+        changed_files=[f.filename for f in files],
+        lines_added=sum(f.additions for f in files),
+        lines_removed=sum(f.deletions for f in files),
+        approvals=approvals,
+        events=events,
+        now=now,
+    )
+
+
+async def stored_evidence(session: AsyncSession, repo: str, head_sha: str) -> Evidence:
+    record = await session.get(EvidenceRecord, (repo, head_sha))
+    if record is None:
+        return Evidence()
+    return Evidence.model_validate_json(record.document)
+
+
+def computed_evidence(files: list[FileChange]) -> ComputedEvidence:
+    """Values Maestro computes from the change itself."""
+    risk = diff_risk(files)
+    return ComputedEvidence.of(riskCap=(risk.score, "computed by Maestro from the changed files"))
