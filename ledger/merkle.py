@@ -200,7 +200,7 @@ class ProofPlan:
         return list(seen)
 
     def assemble(self, nodes: Mapping[NodeID, bytes] | NodeGetter) -> list[bytes]:
-        """Combine fetched node hashes into the proof (or ``[root]`` for a root plan)."""
+        """Combine fetched node hashes into the proof (``[root]`` for a non-empty root plan)."""
         get = nodes.__getitem__ if isinstance(nodes, Mapping) else nodes
         out: list[bytes] = []
         for group in self.groups:
@@ -210,6 +210,14 @@ class ProofPlan:
                 out.append(_fold([get(node) for node in group]))
         return out
 
+    def assemble_root(self, nodes: Mapping[NodeID, bytes] | NodeGetter) -> bytes:
+        """The root hash from a :func:`root_plan` (:data:`EMPTY_ROOT` for size 0)."""
+        if not self.groups:
+            return EMPTY_ROOT
+        if len(self.groups) != 1:
+            raise ValueError("assemble_root needs a root plan (one group)")
+        return self.assemble(nodes)[0]
+
 
 def _split(n: int) -> int:
     """The largest power of two strictly smaller than ``n`` (``n >= 2``)."""
@@ -217,10 +225,10 @@ def _split(n: int) -> int:
 
 
 def root_plan(size: int) -> ProofPlan:
-    """Plan for the root of the tree of ``size`` leaves (empty for ``size == 0``).
+    """Plan for the root of the tree of ``size`` leaves.
 
-    Use :func:`root` or ``plan.assemble(...)``; for ``size == 0`` the root is
-    :data:`EMPTY_ROOT` and nothing needs fetching.
+    Fetch ``plan.node_ids`` and call ``plan.assemble_root(...)``; for ``size ==
+    0`` nothing needs fetching and the root is :data:`EMPTY_ROOT`.
     """
     _check_size("size", size)
     if size == 0:
@@ -284,10 +292,7 @@ def consistency_plan(size1: int, size2: int) -> ProofPlan:
 
 def root(size: int, get: NodeGetter) -> bytes:
     """The RFC 6962 root hash of the first ``size`` leaves, from stored nodes."""
-    plan = root_plan(size)
-    if not plan.groups:
-        return EMPTY_ROOT
-    return plan.assemble(get)[0]
+    return root_plan(size).assemble_root(get)
 
 
 def inclusion_proof(index: int, size: int, get: NodeGetter) -> list[bytes]:

@@ -64,6 +64,8 @@ class Problem(StrEnum):
     """``prev_hash`` is not the previous entry's ``entry_hash``: the chain is broken here."""
     ENTRY_HASH = "entry_hash_mismatch"
     """``entry_hash`` is not ``SHA-256(prev_hash || leaf_data)``: the header was edited."""
+    LEAF_HASH = "leaf_hash_mismatch"
+    """An entry carries a ``leaf_hash`` that is not ``SHA-256(0x00 || leaf_data)``."""
     CHECKPOINT_INVALID = "checkpoint_invalid"
     """A checkpoint's signature, origin or format is bad."""
     TRUNCATED = "log_truncated"
@@ -252,6 +254,12 @@ def _check_entry(
             Problem.ENTRY_HASH,
             "entry_hash is not SHA-256(prev_hash || leaf_data): the header or the hash was altered",
         )
+    if (
+        isinstance(item, Mapping)
+        and "leaf_hash" in item
+        and _sha256(b"\x00" + data).hexdigest() != item["leaf_hash"]
+    ):
+        raise _Bad(Problem.LEAF_HASH, "leaf_hash is not SHA-256(0x00 || leaf_data)")
     return data, purged, entry_hash
 
 
@@ -284,6 +292,8 @@ def _fast_entry(
     entry_hash = _sha256(prev + data).digest()
     entry_hex = entry_hash.hex()
     if entry_hex != item.get("entry_hash"):
+        return None
+    if "leaf_hash" in item and _sha256(b"\x00" + data).hexdigest() != item["leaf_hash"]:
         return None
     return data, purged, entry_hash, entry_hex
 

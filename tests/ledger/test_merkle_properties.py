@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.merkle import (
+    EMPTY_ROOT,
     MemoryTree,
     NodeID,
     ProofError,
@@ -26,6 +27,7 @@ from ledger.merkle import (
     naive_inclusion_proof,
     naive_root,
     root,
+    root_plan,
     verify_consistency,
     verify_inclusion,
 )
@@ -212,6 +214,10 @@ def test_getter_functions_and_append_plan() -> None:
         nodes.update(new)
         assert root(i + 1, nodes.__getitem__) == naive_root(LEAVES[: i + 1])
     assert inclusion_proof(7, 100, nodes.__getitem__) == inclusion_plan(7, 100).assemble(nodes)
+    assert root_plan(0).assemble_root({}) == EMPTY_ROOT
+    assert root_plan(37).assemble_root(nodes) == naive_root(LEAVES[:37])
+    with pytest.raises(ValueError, match="root plan"):
+        inclusion_plan(3, 37).assemble_root(nodes)
     assert consistency_proof(7, 100, nodes.__getitem__) == naive_consistency_proof(LEAVES[:100], 7)
 
 

@@ -379,3 +379,14 @@ def test_fast_and_thorough_paths_agree() -> None:
         prev = bytes.fromhex(e.entry_hash)
     assert verify_entries(api(odd)).ok
     assert verify_entries(api(odd)).root_hash == verify_entries(odd).root_hash
+
+
+def test_optional_leaf_hash_field_is_checked(log: tuple[list[Entry], MemoryTree]) -> None:
+    entries = log[0]
+    rows = api(entries)
+    for row, e in zip(rows, entries, strict=True):
+        row["leaf_hash"] = leaf_hash(e.header).hex()
+    assert verify_entries(rows).ok
+    rows[8]["leaf_hash"] = "00" * 32
+    report = verify_entries(rows)
+    assert (report.first_bad_seq, report.problem) == (8, Problem.LEAF_HASH)
