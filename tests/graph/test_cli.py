@@ -92,3 +92,25 @@ def test_bad_ref_exits_2_with_gits_message(repo: Path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert err.startswith("maestro: ") and "no-such-ref" in err
     assert "Traceback" not in err
+
+
+def test_malformed_config_is_reported_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".github/maestro").mkdir(parents=True)
+    (tmp_path / "a.py").write_text("import b\n")
+    (tmp_path / "b.py").write_text("")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    (tmp_path / ".github/maestro/services.yml").write_text(
+        "services:\n  - name: core\n    paths: [a.py]\n    criticality: extreme\n"
+    )
+    (tmp_path / "b.py").write_text("def broken(:\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "head")
+    assert main(["blast", "--base", "HEAD~1", "--repo", str(tmp_path), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert "maestro: .github/maestro/services.yml:4: services_invalid" in captured.err
+    assert "maestro: b.py:1: python_syntax_error" in captured.err
+    assert json.loads(captured.out)["changed"] == [".github/maestro/services.yml", "b.py"]
