@@ -109,7 +109,9 @@ def _jwt(value: str, _lang: Lang) -> bool:
     return v.jwt_valid(value)
 
 
-_ASSIGN = r"""["'`]?\s*(?:=|:=|=>|:|==)\s*"""
+# `name = `, `name: `, `"name" => `, and `"name", ` (a quoted key followed by its value, as in
+# props.setProperty("db_password", "...") or os.environ.get("TOKEN", "...")).
+_ASSIGN = r"""(?:["'`]\s*,|["'`]?\s*(?:=|:=|=>|:|==))\s*"""
 
 # Patterns start with a literal or a character class and put boundary look-behinds after the
 # first character: `re` can then skip ahead to possible starts instead of trying every offset
@@ -339,7 +341,7 @@ RULES: tuple[Rule, ...] = (
         "high_entropy",
         PiiType.HIGH_ENTROPY,
         re.compile(
-            r"(?P<v>[A-Za-z0-9+/_\-](?<![A-Za-z0-9+/=_\-][A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{19,}"
+            r"(?P<v>[A-Za-z0-9+/_\-](?<![A-Za-z0-9+/_\-][A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{19,}"
             r"={0,2})(?![A-Za-z0-9+/=_\-])"
         ),
         _entropy,
