@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.osv",
     "app.commands.affected",
     "app.commands.evidence",
+    "app.commands.ledger",
+    "app.commands.auditors",
 )
 
 

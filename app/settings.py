@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.checkpoint import CheckpointError, load_private_key
+
 _HINTS: dict[str, str] = {
     "app_id": "set MAESTRO_APP_ID to the numeric App ID shown on the GitHub App's settings page",
     "private_key": "set MAESTRO_PRIVATE_KEY to the PEM text of the App's private key "
@@ -26,6 +28,10 @@ _HINTS: dict[str, str] = {
     "github_api_url": "set MAESTRO_GITHUB_API_URL to https://api.github.com or "
     "https://HOST/api/v3 for GitHub Enterprise Server",
     "port": "set MAESTRO_PORT to a TCP port between 1 and 65535",
+    "ledger_origin": "set MAESTRO_LEDGER_ORIGIN to a name for this log, e.g. "
+    "maestro.example.com/ledger (no spaces or '+')",
+    "ledger_key": "set MAESTRO_LEDGER_KEY to an Ed25519 private key (PKCS#8 PEM or base64 seed), "
+    "or unset it to use <data_dir>/ledger-ed25519.pem",
 }
 
 
@@ -64,12 +70,38 @@ class Settings(BaseSettings):
     github_max_retries: int = Field(default=4, ge=0)
     github_max_wait_seconds: float = Field(default=60.0, ge=0)
     max_body_bytes: int = 25 * 1024 * 1024
+    # Transparency ledger (docs/ledger.md): signing key, log name, checkpoint cadence, API pages.
+    ledger_key: str | None = Field(default=None, repr=False)
+    ledger_origin: str = "maestro.local/ledger"
+    checkpoint_every_seconds: float | None = Field(default=300.0, gt=0)
+    checkpoint_every_entries: int | None = Field(default=1000, ge=1)
+    audit_page_size_max: int = Field(default=1000, ge=1, le=100_000)
 
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("ledger_origin")
+    @classmethod
+    def _origin_is_a_key_name(cls, value: str) -> str:
+        # The origin doubles as the signed-note key name: non-empty, no spaces, no '+'.
+        if not value or "+" in value or any(ch.isspace() for ch in value):
+            raise ValueError("must be non-empty without spaces or '+'")
+        return value
+
+    @field_validator("ledger_key")
+    @classmethod
+    def _ledger_key_loads(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.replace("\\n", "\n").strip() + "\n"
+        try:
+            load_private_key(value)
+        except CheckpointError as exc:
+            raise ValueError(f"not a usable Ed25519 key: {exc}") from None
         return value
 
     @field_validator("github_api_url", "github_web_url")

@@ -22,6 +22,7 @@ from gidgethub import routing, sansio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import inbox
+from app.checkpoints import checkpoint_after_delivery
 from app.inbox import utcnow
 from app.ledger_store import LedgerRecord, append
 from app.settings import Settings
@@ -97,6 +98,7 @@ class InboxWorker:
         if delivery is None:
             return False
         await self.process(delivery)
+        await checkpoint_after_delivery(self.sessions, self.settings)
         return True
 
     async def process(self, delivery: Delivery) -> None:
