@@ -7,7 +7,6 @@ with any number of writers the sequence stays gap-free and the chain linear.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbox import utcnow
 from app.tables import LedgerEntry, LedgerHead, LedgerNode
+from ledger.canonical import canonical_json
 from ledger.entry import (
     EntryHeader,
     chain_hash,
@@ -77,7 +77,7 @@ async def append(
         repository=header.repository,
         kind=header.kind,
         subject=header.subject,
-        payload=json.dumps(payload, sort_keys=True, ensure_ascii=False),
+        payload=canonical_json(payload).decode("utf-8"),  # exactly the hashed bytes
         payload_sha256=header.payload_sha256,
         prev_hash=prev.hex(),
         entry_hash=entry_hash.hex(),

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from gidgethub import routing
 
-from handlers import check_runs, installations, pull_requests, timeouts
+from handlers import check_runs, installations, pull_requests, timeouts, workflow_runs
 
 
 def build_router() -> routing.Router:
     return routing.Router(
-        installations.router, pull_requests.router, check_runs.router, timeouts.router
+        installations.router,
+        pull_requests.router,
+        check_runs.router,
+        timeouts.router,
+        workflow_runs.router,
     )

@@ -79,6 +79,9 @@ def parse_unified_diff(text: str | bytes, name: str = "diff") -> DiffResult:
     old_path: str | None = None
     old_left = new_left = 0
     new_line = 0
+    # True between a "diff --git" header and its "+++" line; plain `diff -u` output has none,
+    # so there a "---" line starts a new file.
+    git_section = False
     for idx, line in enumerate(lines, start=1):
         if old_left > 0 or new_left > 0:
             tag = line[:1]
@@ -105,6 +108,7 @@ def parse_unified_diff(text: str | bytes, name: str = "diff") -> DiffResult:
         if line.startswith("\\"):
             continue
         if line.startswith("diff --git "):
+            git_section = True
             paths = _git_header_paths(line)
             current = None
             old_path = None
@@ -112,8 +116,11 @@ def parse_unified_diff(text: str | bytes, name: str = "diff") -> DiffResult:
                 old_path = paths[0]
                 current = _file(result, paths[1], old_path)
         elif line.startswith("--- "):
+            if not git_section:
+                current = None
             old_path = _strip_prefix(line[4:])
         elif line.startswith("+++ "):
+            git_section = False
             new_path = _strip_prefix(line[4:])
             if new_path is None:
                 if old_path is None:
