@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.evidence",
     "app.commands.ledger",
     "app.commands.auditors",
+    "app.commands.pii",
 )
 
 
