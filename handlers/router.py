@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from gidgethub import routing
 
-from handlers import check_runs, installations, pull_requests, timeouts, workflow_runs
+from handlers import (
+    check_runs,
+    comments,
+    installations,
+    pull_requests,
+    timeouts,
+    workflow_runs,
+)
 
 
 def build_router() -> routing.Router:
@@ -14,4 +21,5 @@ def build_router() -> routing.Router:
         check_runs.router,
         timeouts.router,
         workflow_runs.router,
+        comments.router,
     )
