@@ -1,10 +1,15 @@
 """Feature extraction for the ML filter: hashed, so the model is a plain weight vector.
 
 Each candidate becomes a set of string features (the rule, the file type, a test/fixture
-path flag, the assigned variable's name, entropy/length/charset bins, the value's shape and
-prefix, character n-grams of its left and right context, the line's words), hashed with
+path flag, a lockfile flag, the assigned variable's name, entropy/length/charset bins, the
+value's shape and prefix, a digest-context flag (`sha256:`, `h1:`, `integrity`…), character
+n-grams of its left and right context, the line's words), hashed with
 CRC32 into a fixed number of buckets. CRC32 is stable across processes and platforms, unlike
 `hash()`, so training and scanning agree without storing a vocabulary.
+
+Directory names are deliberately not features: the synthesised positives live under made-up
+paths and the real negatives under `stdlib/` and `site-packages/`, so path words would teach
+the model where the corpus came from rather than what a secret looks like.
 """
 
 from __future__ import annotations
@@ -21,6 +26,19 @@ N_FEATURES = 1 << 18
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _TARGET = re.compile(r"""([A-Za-z_$][\w.\-$]*)["'`\]]?\s*(?:=|:=|=>|:|==|,)\s*["'`(\[]?\s*$""")
+_HASH_CONTEXT = re.compile(
+    r"(?:sha1|sha224|sha256|sha384|sha512|md5|h1|blake2b?|checksum|integrity|hash|digest|etag"
+    r"|revision|commit|oid|sha)[\"'`]?\s*[:=@-]?\s*[\"'`]?$",
+    re.IGNORECASE,
+)
+_HEX_DIGEST_LENGTHS = frozenset({32, 40, 56, 64, 96, 128})
+LOCKFILE_NAMES = frozenset(
+    {
+        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock",
+        "pipfile.lock", "uv.lock", "pdm.lock", "cargo.lock", "go.sum", "composer.lock",
+        "gemfile.lock", "packages.lock.json", "requirements.txt", "requirements-main.txt",
+    }
+)  # fmt: skip
 _SHAPE = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
     "A" * 26 + "a" * 26 + "9" * 10,
@@ -64,8 +82,9 @@ def feature_strings(value: str, line: str, col_start: int, col_end: int, path: s
         f"test:{test}",
         f"r|test:{rule}|{test}",
     ]
-    for tok in _words(path, 10):
-        feats.append(f"p:{tok}")
+    name = path.rsplit("/", 1)[-1].lower()
+    if name in LOCKFILE_NAMES or name.endswith((".lock", ".sum")) or name == "record":
+        feats += ["lockfile", f"r|lockfile:{rule}"]
     left = line[max(0, col_start - 48) : col_start]
     right = line[col_end : col_end + 32]
     m = _TARGET.search(left)
@@ -90,6 +109,10 @@ def feature_strings(value: str, line: str, col_start: int, col_end: int, path: s
     shape = core[:32].translate(_SHAPE)
     feats += [f"sh:{g}" for g in _ngrams(shape, (3, 5))]
     feats += [f"pre:{core[:k]}" for k in (2, 3, 4, 6, 8) if len(core) > k]
+    if _HASH_CONTEXT.search(left[-24:]):
+        feats += ["hashctx", f"r|hashctx:{rule}"]
+    if cs == "hex" and n in _HEX_DIGEST_LENGTHS:
+        feats.append(f"hexdigest:{n}")
     low_left = left.lower()
     low_right = right.lower()
     feats += [f"L:{g}" for g in _ngrams(low_left[-24:], (2, 3, 4))]

@@ -183,7 +183,7 @@ class CorpusSizes:
     train_hard: int = 14_000
     train_easy: int = 12_000
     test_hard: int = 12_000
-    test_easy: int = 15_000
+    test_easy: int = 16_000
     train_per_type: int = 350
     test_per_type: int = 150
     implant_share: float = 0.3
