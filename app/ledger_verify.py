@@ -98,43 +98,64 @@ async def check_nodes(
                 first, f"the ledger head says {head} entries but the table holds {rows}: {what}"
             )
         )
-    level_hashes = leaves
+    expected = leaves  # this level's hashes, recomputed from the entries
+    bad_below: set[int] = set()  # indices of mismatching nodes on the level below
     level = 0
     while True:
-        after = -1
+        bad: set[int] = set()
+        after, want = -1, 0  # `want`: the next index a gap-free level must hold
         while page := await _nodes_at(session, level, after):
             for idx, value in page:
-                start = idx << level
-                if (idx + 1) << level > rows:
-                    if not complete:
-                        continue
-                    findings.append(
-                        Finding(
-                            rows,
-                            f"a tree node ({level}, {idx}) exists for entries {start}.."
-                            f"{((idx + 1) << level) - 1}, past the last entry {rows - 1}: "
-                            "entries were removed from the end",
+                start, end = idx << level, ((idx + 1) << level) - 1
+                if end >= rows:
+                    if complete:
+                        findings.append(_past_end(level, idx, rows))
+                    continue
+                if idx > want and idx <= len(expected):
+                    findings.append(_missing(level, want))
+                want = idx + 1
+                if idx < len(expected) and expected[idx] != value:
+                    bad.add(idx)
+                    # Only the lowest bad node is the altered one: its ancestors differ from
+                    # the recomputed tree merely because they sit above it.
+                    if not {2 * idx, 2 * idx + 1} & bad_below:
+                        findings.append(
+                            Finding(
+                                start,
+                                f"entry {start}: stored tree node ({level}, {idx}) over entries "
+                                f"{start}..{end} does not match the entries: the node table "
+                                "or the entries were altered, so proofs served from it are wrong",
+                            )
                         )
-                    )
-                elif idx < len(level_hashes) and level_hashes[idx] != value:
-                    end = ((idx + 1) << level) - 1
-                    findings.append(
-                        Finding(
-                            start,
-                            f"entry {start}: stored tree node ({level}, {idx}) over entries "
-                            f"{start}..{end} does not match the entries: the node table was "
-                            "altered, so proofs served from it are wrong",
-                        )
-                    )
             after = page[-1][0]
-        if len(level_hashes) < 2 and (rows >> level) < 2:
+        if want < len(expected):
+            findings.append(_missing(level, want))
+        if len(expected) < 2 and (rows >> level) < 2:
             break
-        level_hashes = [
-            hash_children(level_hashes[i], level_hashes[i + 1])
-            for i in range(0, len(level_hashes) - 1, 2)
+        expected = [
+            hash_children(expected[i], expected[i + 1]) for i in range(0, len(expected) - 1, 2)
         ]
+        bad_below = bad
         level += 1
     return findings
+
+
+def _past_end(level: int, idx: int, rows: int) -> Finding:
+    start, end = idx << level, ((idx + 1) << level) - 1
+    return Finding(
+        rows,
+        f"a tree node ({level}, {idx}) exists for entries {start}..{end}, past the last entry "
+        f"{rows - 1}: entries were removed from the end",
+    )
+
+
+def _missing(level: int, idx: int) -> Finding:
+    start = idx << level
+    return Finding(
+        start,
+        f"entry {start}: tree node ({level}, {idx}) is missing from the node table, so proofs "
+        "that need it cannot be served",
+    )
 
 
 async def verify_database(

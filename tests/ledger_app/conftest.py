@@ -1,0 +1,77 @@
+"""Fixtures for the ledger's app side: a filled ledger, auditor tokens and the `maestro` CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from ledger_app.helpers import Cli, Fill
+
+from app.auditors import add_auditor
+from app.cli import main
+from app.ledger_queries import log_size
+from app.ledger_store import LedgerRecord, append
+from app.main import Services
+
+
+def record(i: int) -> LedgerRecord:
+    """A realistic entry: alternating actors, repositories and payload shapes."""
+    return LedgerRecord(
+        kind="checkrun.completed" if i % 3 else "comment.posted",
+        actor="maestro" if i % 2 else "octocat",
+        installation_id=1 if i % 4 else None,
+        repository="Codertocat/Hello-World",
+        subject=f"pr:Codertocat/Hello-World#{i}",
+        payload={"n": i, "title": f"{i} of 6 obligations failed", "ok": i % 5 == 0},
+    )
+
+
+@pytest.fixture
+def fill(services: Services) -> Fill:
+    """Append `n` more entries, one transaction each (as actions do)."""
+
+    async def go(n: int) -> None:
+        for _ in range(n):
+            async with services.sessions() as session, session.begin():
+                await append(session, record(await log_size(session)))
+
+    return go
+
+
+@pytest.fixture
+async def token(services: Services) -> str:
+    async with services.sessions() as session, session.begin():
+        return await add_auditor(session, "alice", ["audit"])
+
+
+@pytest.fixture
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def cli(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Cli:
+    """Run `maestro ARGS…` against the test database (off the test's event loop)."""
+    monkeypatch.setenv("MAESTRO_DATABASE_URL", db_url)
+    monkeypatch.setenv("MAESTRO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("MAESTRO_LEDGER_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    def exit_code(args: list[str]) -> int:
+        try:
+            return main(args)
+        except SystemExit as exc:  # argparse and settings errors exit like the console script
+            return int(exc.code or 0)
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        code = await asyncio.to_thread(exit_code, list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
