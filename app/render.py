@@ -43,6 +43,17 @@ def markdown_env() -> Environment:
 
 
 @cache
+def partial_env() -> Environment:
+    """Jinja's default whitespace handling, for partials written for it (e.g. the Decision Card)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=False, undefined=StrictUndefined
+    )
+    env.filters["sentence"] = sentence
+    env.filters["fmt"] = _fmt
+    return env
+
+
+@cache
 def html_env() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),

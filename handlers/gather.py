@@ -3,20 +3,27 @@ facts about the PR, the evidence its CI uploaded, and the values Maestro compute
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.render import partial_env
 from app.tables import EvidenceRecord
 from checks.changes import FileChange
 from checks.diff_risk import diff_risk
-from checks.evidence.model import Evidence
+from checks.evidence.model import Evidence, Measurement
 from checks.obligations.verify import ComputedEvidence
 from checks.policy.model import Policy
 from checks.policy.parse import PolicyError, parse_policy
 from checks.rules.facts import Approval, PrEvent, PullRequestFacts
+from graph.decision import decision_card, render_markdown
+from handlers.graph_source import pull_request_blast
 from handlers.port import GitHubPort
+
+log = logging.getLogger("maestro.gather")
 
 POLICY_PATH = ".github/maestro.yml"
 MAX_POLICY_BYTES = 256 * 1024
@@ -81,7 +88,50 @@ async def stored_evidence(session: AsyncSession, repo: str, head_sha: str) -> Ev
     return Evidence.model_validate_json(record.document)
 
 
-def computed_evidence(files: list[FileChange]) -> ComputedEvidence:
-    """Values Maestro computes from the change itself."""
-    risk = diff_risk(files)
-    return ComputedEvidence.of(riskCap=(risk.score, "computed by Maestro from the changed files"))
+class Computed(BaseModel):
+    """Maestro's own measurements plus the card sections that explain them."""
+
+    evidence: ComputedEvidence
+    sections: dict[str, str] = Field(default_factory=dict)
+
+
+async def computed_evidence(
+    sessions: async_sessionmaker[AsyncSession],
+    github: GitHubPort,
+    repo: str,
+    pull: dict[str, Any],
+    files: list[FileChange],
+    now: datetime,
+) -> Computed:
+    """Values Maestro computes from the change: risk from the CodeGraph blast radius (falling
+    back to the file-list risk when the graph cannot be built), with the Decision Card."""
+    measurements: dict[str, Measurement] = {}
+    sections: dict[str, str] = {}
+    base_sha = (pull.get("base") or {}).get("sha", "")
+    head_sha = (pull.get("head") or {}).get("sha", "")
+    try:
+        blast = await pull_request_blast(
+            sessions, github, repo, base_sha, head_sha, files, now.date()
+        )
+    except Exception as exc:  # a graph failure must not block the card
+        log.warning("blast radius for %s@%s unavailable: %s", repo, head_sha[:7], exc)
+        risk = diff_risk(files)
+        measurements["riskCap"] = Measurement(
+            key="riskCap",
+            value=risk.score,
+            source="computed by Maestro from the changed files (code graph unavailable)",
+            details={"factors": [f.model_dump() for f in risk.factors]},
+        )
+    else:
+        card = decision_card(blast)
+        measurements["riskCap"] = Measurement(
+            key="riskCap",
+            value=card.risk,
+            source="blast radius on the code graph",
+            details={
+                "level": card.level,
+                "reason_paths": [" → ".join(r.path) for r in card.reasons],
+            },
+        )
+        sections["decision"] = render_markdown(card, partial_env())
+    return Computed(evidence=ComputedEvidence(measurements=measurements), sections=sections)

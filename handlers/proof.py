@@ -155,23 +155,27 @@ async def evaluate(
     pull: dict[str, Any],
     files: list[Any],
     now: datetime,
-) -> tuple[list[ObligationResult], datetime | None]:
-    """The verifier's results, and when missing CI evidence times out (None: not waiting)."""
+) -> tuple[list[ObligationResult], datetime | None, dict[str, str]]:
+    """The verifier's results, when missing CI evidence times out (None: not waiting), and the
+    card sections explaining Maestro's own measurements."""
     policy = await read_policy(github, pr.repository, pr.base_ref)
     if isinstance(policy, PolicyError):
-        return [policy_error_result(policy)], None
+        return [policy_error_result(policy)], None, {}
     reviews = await github.list_reviews(pr.repository, pr.number)
     facts = pull_request_facts(pull, files, reviews, now)
     async with ctx.sessions() as session:
         evidence = await stored_evidence(session, pr.repository, pr.head_sha)
-    results = verify(
-        policy, evidence, facts, computed_evidence(files), await _waivers(ctx, pr), now
-    )
+    computed = await computed_evidence(ctx.sessions, github, pr.repository, pull, files, now)
+    results = verify(policy, evidence, facts, computed.evidence, await _waivers(ctx, pr), now)
     since = await _waiting_since(ctx, pr, now)
     results = apply_evidence_timeout(results, policy, since, now)
     if awaiting_ci_evidence(results):
-        return results, since + timedelta(minutes=policy.evidence.timeout_minutes)
-    return results, None
+        return (
+            results,
+            since + timedelta(minutes=policy.evidence.timeout_minutes),
+            computed.sections,
+        )
+    return results, None, computed.sections
 
 
 async def prove_pull_request(
@@ -196,8 +200,8 @@ async def prove_pull_request(
     check_run_id = await _open_check_run(ctx, github, installation_id, pr, reuse_open)
     files = await github.list_pull_files(pr.repository, pr.number)
     now = utcnow()
-    results, deadline = await evaluate(ctx, github, pr, pull, files, now)
-    card = build_proof_card(pr, files, results)
+    results, deadline, sections = await evaluate(ctx, github, pr, pull, files, now)
+    card = build_proof_card(pr, files, results, sections)
     title, summary = render_proof_card(card)
     output = CheckRunOutput(title=title, summary=summary)
     if deadline is not None:

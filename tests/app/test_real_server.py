@@ -15,13 +15,14 @@ from app.main import create_app
 from app.settings import Settings
 from app.tables import LedgerEntry
 
+BASE_SHA = load_payload("pull_request/opened")["pull_request"]["base"]["sha"]
 FILES = [{"filename": "app/core.py", "status": "modified", "additions": 12, "deletions": 3}]
 
 
 async def test_signed_pull_request_over_http_ends_in_a_completed_check_run(
     settings: Settings,
 ) -> None:
-    github = StandInGitHub(FILES, policy=RISK_ONLY_POLICY)
+    github = StandInGitHub(FILES, policy=RISK_ONLY_POLICY)  # no tarball: file-list risk
     async with serve(github.app) as github_url:
         settings.github_api_url = f"{github_url}/api/v3"
         app = create_app(settings)  # worker on, migrations applied in the lifespan
@@ -59,6 +60,7 @@ async def test_signed_pull_request_over_http_ends_in_a_completed_check_run(
         ("GET", "/api/v3/repos/Codertocat/Hello-World/pulls/2/files"),
         ("GET", "/api/v3/repos/Codertocat/Hello-World/contents/.github/maestro.yml"),
         ("GET", "/api/v3/repos/Codertocat/Hello-World/pulls/2/reviews"),
+        ("GET", "/api/v3/repos/Codertocat/Hello-World/tarball/" + BASE_SHA),
         ("PATCH", "/api/v3/repos/Codertocat/Hello-World/check-runs/1"),
     ]
     for request in github.requests:

@@ -70,6 +70,7 @@ class FakeGitHub:
         self.artifact_zip = b""
         self.permissions: dict[str, str] = {}
         self.contents: dict[tuple[str, str], bytes] = {}
+        self.tarballs: dict[str, bytes] = {}
 
     def _record(self, name: str, **kwargs: Any) -> None:
         self.calls.append((name, kwargs))
@@ -134,6 +135,10 @@ class FakeGitHub:
         self._record("download_artifact", repo=repo, artifact_id=artifact_id)
         return self.artifact_zip
 
+    async def download_tarball(self, repo: str, ref: str, max_bytes: int) -> bytes:
+        self._record("download_tarball", repo=repo, ref=ref)
+        return self.tarballs[ref]
+
     async def permission_of(self, repo: str, username: str) -> str:
         self._record("permission_of", repo=repo, username=username)
         return self.permissions.get(username, "none")
@@ -176,12 +181,29 @@ def mock_pull_request_api(
     policy: str | None = RISK_ONLY_POLICY,
     reviews: list[dict[str, Any]] | None = None,
     pull: dict[str, Any] | None = None,
+    tarball: bytes | None = None,
+    contents: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """respx routes for everything a Proof Card computation calls on GitHub."""
+    """respx routes for everything a Proof Card computation calls on GitHub.
+
+    Without `tarball` the repository archive is missing (404) and the risk falls back to the
+    file-list estimate; with it, the archive is served through GitHub's 302 to storage.
+    """
     base = f"/repos/{repo}"
     pull = pull or load_payload("pull_request/opened")["pull_request"]
     not_found = httpx.Response(404, json={"message": "Not Found"})
+    blob = "https://codeload.example.test/archive.tar.gz"
+    if tarball is not None:
+        github.get(blob).mock(return_value=httpx.Response(200, content=tarball))
     return {
+        "tarball": github.get(url__regex=rf".*{base}/tarball/.*").mock(
+            return_value=not_found
+            if tarball is None
+            else httpx.Response(302, headers={"Location": blob})
+        ),
+        "contents": github.get(url__regex=rf".*{base}/contents/(?!\.github/maestro\.yml).*").mock(
+            side_effect=lambda request: _contents(request, base, contents or {})
+        ),
         "token": github.post(f"/app/installations/{installation_id}/access_tokens").mock(
             return_value=token_response()
         ),
@@ -231,3 +253,10 @@ DEFAULT_FILES: list[dict[str, Any]] = [
         "contents_url": "https://api.github.com/repos/o/r/contents/m.sql?ref=x",
     },
 ]
+
+
+def _contents(request: httpx.Request, base: str, files: dict[str, str]) -> httpx.Response:
+    path = request.url.path.split(f"{base}/contents/", 1)[-1]
+    if path in files:
+        return contents_response(files[path], path)
+    return httpx.Response(404, json={"message": "Not Found"})

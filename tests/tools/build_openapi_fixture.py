@@ -18,6 +18,7 @@ EXTRA_PATHS = [
     "/app-manifests/{code}/conversions",
     "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
     "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}",
+    "/repos/{owner}/{repo}/tarball/{ref}",
 ]
 
 
