@@ -249,4 +249,5 @@ async def test_untrusted_query_strings_never_cause_a_500(
     assert response.status_code in {200, 400}, (url, response.text)
     assert response.headers["content-type"] == "application/json"
     one = await client.get(f"/ledger/entries/{quote(seq, safe='')}", headers=auth)
-    assert one.status_code in {200, 400, 404}, (seq, one.text)
+    # A seq of "/" decodes to a trailing slash, which Starlette redirects to the list (307).
+    assert one.status_code in {200, 400, 404} | ({307} if "/" in seq else set()), (seq, one.text)
