@@ -139,6 +139,14 @@ class RestGitHubPort:
             max_bytes,
         )
 
+    async def compare_files(self, repo: str, base: str, head: str) -> list[FileChange]:
+        """Files changed between two commits (GitHub lists at most 300 in one comparison)."""
+        result = await self.api.getitem(
+            "/repos/{owner}/{repo}/compare/{basehead}",
+            {**_split(repo), "basehead": f"{base}...{head}"},
+        )
+        return [FileChange.model_validate(item) for item in result.get("files") or []]
+
     async def download_tarball(self, repo: str, ref: str, max_bytes: int) -> bytes:
         """The repository at `ref` as a gzipped tarball (one request instead of one per file)."""
         return await self._redirected_download(

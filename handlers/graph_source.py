@@ -24,7 +24,7 @@ from handlers.port import GitHubPort
 log = logging.getLogger("maestro.graph")
 
 MAX_TARBALL_BYTES = 200 * 1024 * 1024
-MAX_CHANGED_FILES_FETCHED = 300
+MAX_CHANGED_FILES_FETCHED = 300  # also the most files GitHub lists for a PR or a compare
 
 
 async def _cached(
@@ -71,7 +71,7 @@ async def head_graph(
     cached = await _cached(sessions, repo, head_sha)
     if cached is not None:
         return cached
-    if len(files) > MAX_CHANGED_FILES_FETCHED:
+    if len(files) >= MAX_CHANGED_FILES_FETCHED:  # GitHub truncates lists at 300: rebuild
         cg = build_graph(
             snapshot_from_tarball(
                 await github.download_tarball(repo, head_sha, MAX_TARBALL_BYTES)

@@ -9,6 +9,7 @@ from handlers import (
     comments,
     installations,
     pull_requests,
+    pushes,
     timeouts,
     workflow_runs,
 )
@@ -22,4 +23,5 @@ def build_router() -> routing.Router:
         timeouts.router,
         workflow_runs.router,
         comments.router,
+        pushes.router,
     )

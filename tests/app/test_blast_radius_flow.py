@@ -78,3 +78,48 @@ async def test_decision_card_and_graph_risk_on_the_proof_card(
     await post_event(client, "pull_request", load_payload("pull_request/synchronize"))
     await worker.run_once()
     assert routes["tarball"].call_count == 1
+
+
+async def test_push_carries_the_cached_graph_forward(
+    client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
+) -> None:
+    import pickle
+
+    from app.inbox import utcnow
+    from graph.ingest import build_graph
+    from graph.tarball import snapshot_from_tarball
+
+    payload = load_payload("push/with-installation")
+    before = payload["before"]
+    after = "a" * 40
+    payload.update(after=after, deleted=False, ref="refs/heads/main")
+    base = build_graph(snapshot_from_tarball(_tarball("x-y-1")).files)
+    async with services.sessions() as session, session.begin():
+        session.add(
+            GraphSnapshot(
+                repository=REPO, commit_sha=before, data=pickle.dumps(base), created_at=utcnow()
+            )
+        )
+    github.post("/app/installations/1/access_tokens").mock(
+        return_value=httpx.Response(201, json={"token": "t", "expires_at": "2099-01-01T00:00:00Z"})
+    )
+    compare = github.get(f"/repos/{REPO}/compare/{before}...{after}").mock(
+        return_value=httpx.Response(
+            200, json={"files": [{"filename": CHANGED, "status": "modified", "additions": 3}]}
+        )
+    )
+    content = github.get(f"/repos/{REPO}/contents/{CHANGED}").mock(
+        return_value=httpx.Response(404, json={"message": "Not Found"})
+    )
+    await post_event(client, "push", payload)
+    await worker.run_once()
+    assert compare.call_count == 1 and content.call_count == 1
+    async with services.sessions() as session:
+        row = await session.get(GraphSnapshot, (REPO, after))
+    assert row is not None
+    moved = pickle.loads(row.data)
+    assert "file:" + CHANGED in moved.graph  # the file is still a node, re-parsed from its new text
+    # Tag deletions (the real example payload) are ignored.
+    await post_event(client, "push", load_payload("push/with-installation"))
+    await worker.run_once()
+    assert compare.call_count == 1

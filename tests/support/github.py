@@ -135,6 +135,10 @@ class FakeGitHub:
         self._record("download_artifact", repo=repo, artifact_id=artifact_id)
         return self.artifact_zip
 
+    async def compare_files(self, repo: str, base: str, head: str) -> list[FileChange]:
+        self._record("compare_files", repo=repo, base=base, head=head)
+        return self.files
+
     async def download_tarball(self, repo: str, ref: str, max_bytes: int) -> bytes:
         self._record("download_tarball", repo=repo, ref=ref)
         return self.tarballs[ref]
