@@ -12,6 +12,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from checks.sbom.ecosystems import make_purl, normalise_name
@@ -29,6 +30,8 @@ class Split:
     entries: dict[EntryKey, Any] = field(default_factory=dict)
     build: Builder = field(default=lambda _k, _r: [])
     problems: list[ParseProblem] = field(default_factory=list)
+    # where each entry sits (kept apart from the raw entry so that moving lines is no change)
+    positions: dict[EntryKey, Any] = field(default_factory=dict)
 
     def build_all(self) -> list[Component]:
         return self.build_keys(self.entries)
@@ -57,24 +60,49 @@ class ManifestError(ValueError):
 
 
 class Lines:
-    """Offset -> 1-based line number; counts directly for a few look-ups, bisects for many."""
+    """Offset -> 1-based line number, and needle -> line.
+
+    Look-ups made in document order (which is how entries are built) cost O(distance since
+    the previous one): newlines are counted from the last position and `seek` searches on
+    from the last hit. Out-of-order look-ups fall back to counting from the start, and once
+    there are many of those, to a bisected index of line starts.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._starts: list[int] | None = None
-        self._lookups = 0
+        self._backwards = 0
+        self._pos = 0
+        self._line = 1
+        self._cursor = 0
 
     def line_of(self, offset: int) -> int:
-        self._lookups += 1
-        if self._starts is None and self._lookups > 32:
-            self._starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
         if self._starts is not None:
+            return bisect_right(self._starts, offset)
+        if offset >= self._pos:
+            self._line += self.text.count("\n", self._pos, offset)
+            self._pos = offset
+            return self._line
+        self._backwards += 1
+        if self._backwards > 32:
+            lengths = map(len, self.text.split("\n")[:-1])
+            self._starts = list(accumulate(lengths, lambda a, n: a + n + 1, initial=0))
             return bisect_right(self._starts, offset)
         return self.text.count("\n", 0, offset) + 1
 
     def find_line(self, needle: str, start: int = 0) -> int | None:
         pos = self.text.find(needle, start)
         return None if pos < 0 else self.line_of(pos)
+
+    def seek(self, needle: str) -> int | None:
+        """Line of the next occurrence of `needle` after the previous hit (else the first)."""
+        pos = self.text.find(needle, self._cursor)
+        if pos < 0:
+            pos = self.text.find(needle)
+            if pos < 0:
+                return None
+        self._cursor = pos + len(needle)
+        return self.line_of(pos)
 
 
 def key_for(ecosystem: str, name: str, disc: str = "") -> EntryKey:

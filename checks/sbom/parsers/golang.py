@@ -80,6 +80,7 @@ def split_go_mod(text: str, file: str) -> Split:
             split.problems.append(problem(file, fmt, f"unknown directive {verb!r}", no))
     if not module_seen and not requires:
         split.problems.append(problem(file, fmt, "no module directive", 1))
+    lines_of: dict[EntryKey, int] = {}
     for path, (version, direct, no) in requires.items():
         name, ver = path, version
         for old, old_v, new, new_v in replaces:
@@ -88,15 +89,20 @@ def split_go_mod(text: str, file: str) -> Split:
                     ver = ""
                 else:
                     name, ver = new, new_v
-        split.entries[key_for(GO, name, "")] = (name, ver, direct, no)
+        key = key_for(GO, name, "")
+        split.entries[key] = (name, ver, direct)
+        lines_of[key] = no
     std = toolchain or go_version
     if std is not None:
-        split.entries[key_for(GO, "stdlib", "")] = ("stdlib", std[0], None, std[1])
+        key = key_for(GO, "stdlib", "")
+        split.entries[key] = ("stdlib", std[0], None)
+        lines_of[key] = std[1]
 
-    def build(_key: EntryKey, raw: Any) -> list:
-        name, version, direct, no = raw
+    def build(key: EntryKey, raw: Any) -> list:
+        name, version, direct = raw
+        line = lines_of[key]
         return [
-            component(name=name, version=version, ecosystem=GO, file=file, line=no, direct=direct)
+            component(name=name, version=version, ecosystem=GO, file=file, line=line, direct=direct)
         ]
 
     split.build = build
@@ -108,6 +114,7 @@ def split_go_sum(text: str, file: str) -> Split:
     only hash a go.mod file belong to the module graph, not the build)."""
     fmt = "go.sum"
     split = Split(file=file, format=fmt)
+    lines_of: dict[EntryKey, int] = {}
     for no, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -119,11 +126,13 @@ def split_go_sum(text: str, file: str) -> Split:
         path, version = parts[0], parts[1]
         if version.endswith("/go.mod"):
             continue
-        split.entries[key_for(GO, path, version)] = (path, version, no)
+        key = key_for(GO, path, version)
+        split.entries[key] = (path, version, parts[2])
+        lines_of[key] = no
 
-    def build(_key: EntryKey, raw: Any) -> list:
-        path, version, no = raw
-        return [component(name=path, version=version, ecosystem=GO, file=file, line=no)]
+    def build(key: EntryKey, raw: Any) -> list:
+        path, version, _hash = raw
+        return [component(name=path, version=version, ecosystem=GO, file=file, line=lines_of[key])]
 
     split.build = build
     return split

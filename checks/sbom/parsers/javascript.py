@@ -42,6 +42,8 @@ def _licence(value: Any) -> str | None:
 
 # --- package-lock.json ------------------------------------------------------------------
 
+_LOCK_KEY = r'^\s*"((?:[^"\\]|\\.)*)"\s*:\s*\{'
+
 
 def split_package_lock(text: str, file: str) -> Split:
     fmt = "package-lock.json"
@@ -83,7 +85,7 @@ def split_package_lock(text: str, file: str) -> Split:
 
         def build(key: EntryKey, entry: Any) -> list:
             path = key[2]
-            line = lines.find_line(json.dumps(path) + ":")
+            line = lines.seek(json.dumps(path) + ":")
             if not isinstance(entry, dict):
                 raise ManifestError(f"entry {path!r} is not an object", line)
             name = entry.get("name") or path.rsplit("node_modules/", 1)[1]
@@ -107,6 +109,7 @@ def split_package_lock(text: str, file: str) -> Split:
         split.build = build
         return split
     deps = doc.get("dependencies")
+    v1_offsets: dict[str, list[int]] = {}
     if isinstance(deps, dict):  # lockfileVersion 1: a nested tree
         stack: list[tuple[str, dict[str, Any]]] = [("", deps)]
         while stack:
@@ -123,7 +126,7 @@ def split_package_lock(text: str, file: str) -> Split:
             if not isinstance(entry, dict):
                 raise ManifestError(f"entry {name!r} is not an object")
             version = entry.get("version") if isinstance(entry.get("version"), str) else ""
-            line = _v1_line(lines, name, version)
+            line = _v1_line(lines, v1_offsets, name, version)
             return [
                 component(
                     name=name,
@@ -143,17 +146,18 @@ def split_package_lock(text: str, file: str) -> Split:
     return split
 
 
-def _v1_line(lines: Lines, name: str, version: str) -> int | None:
-    needle = json.dumps(name) + ": {"
+def _v1_line(lines: Lines, offsets: dict[str, list[int]], name: str, version: str) -> int | None:
+    """Line of the v1 entry `"name": {` whose version is `version` (names repeat in the tree)."""
+    if not offsets:
+        for m in re.finditer(_LOCK_KEY, lines.text, re.M):
+            offsets.setdefault(m.group(1), []).append(m.start())
     want = '"version": ' + json.dumps(version)
-    pos = lines.text.find(needle)
-    first = pos
-    while pos >= 0:
-        window = lines.text[pos : pos + 200 + len(want)]
+    found = offsets.get(name, [])
+    for pos in found:
+        window = lines.text[pos : pos + 300 + len(want)]
         if want in window.split("}", 1)[0]:
             return lines.line_of(pos)
-        pos = lines.text.find(needle, pos + 1)
-    return lines.line_of(first) if first >= 0 else None
+    return lines.line_of(found[0]) if found else None
 
 
 # --- yarn.lock --------------------------------------------------------------------------

@@ -28,7 +28,6 @@ Resolver = Callable[[str, str], "str | bytes | None"]
 
 # --- requirements files -----------------------------------------------------------------
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 _OPTION_WITH_ARG = re.compile(
     r"^(-r|--requirement|-c|--constraint|-e|--editable|-i|--index-url|--extra-index-url|"
     r"-f|--find-links|--trusted-host|--no-binary|--only-binary|--config-settings|"
@@ -36,31 +35,49 @@ _OPTION_WITH_ARG = re.compile(
 )
 _PER_REQ_OPTION = re.compile(r"\s--(hash|config-settings|global-option)(=|\s+)\S+")
 _ENV_VAR = re.compile(r"\$\{[A-Za-z0-9_]+\}")
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _strip_comment(line: str) -> str:
+    """pip's rule: '#' at the start or after whitespace begins a comment."""
+    pos = line.find("#")
+    while pos >= 0:
+        if pos == 0 or line[pos - 1] in " \t":
+            return line[:pos]
+        pos = line.find("#", pos + 1)
+    return line
 
 
 def _logical_lines(text: str) -> list[tuple[int, str, list[str]]]:
-    """(first line number, joined line without comments, comment lines that follow it)."""
+    """(first line number, joined line without comments, comment lines that follow it).
+    `--hash` continuation lines are dropped here: they never change what is installed."""
     out: list[tuple[int, str, list[str]]] = []
     buf: list[str] = []
     start = 0
     for no, raw in enumerate(text.splitlines(), start=1):
-        if not buf:
-            start = no
         stripped = raw.strip()
-        if not buf and stripped.startswith("#"):
-            if out:
-                out[-1][2].append(stripped)
-            continue
+        if not buf:
+            if not stripped:
+                continue
+            start = no
+            if stripped[0] == "#":
+                if out:
+                    out[-1][2].append(stripped)
+                continue
+        elif stripped.startswith("--hash"):
+            if raw.endswith("\\"):
+                continue
+            raw = ""
         if raw.endswith("\\"):
             buf.append(raw[:-1])
             continue
         buf.append(raw)
-        line = _COMMENT.sub("", " ".join(buf)).strip()
+        line = _strip_comment(" ".join(buf)).strip()
         buf = []
         if line:
             out.append((start, line, []))
     if buf:
-        line = _COMMENT.sub("", " ".join(buf)).strip()
+        line = _strip_comment(" ".join(buf)).strip()
         if line:
             out.append((start, line, []))
     return out
@@ -105,28 +122,34 @@ def split_requirements(
                 sub = split_requirements(sub_text, path, resolve, seen)
                 split.problems.extend(sub.problems)
                 for key, raw in sub.entries.items():
-                    comps.setdefault(key, raw)
+                    if key not in comps:
+                        comps[key] = raw
+                        split.positions[key] = sub.positions.get(key)
             continue
         req_text = _PER_REQ_OPTION.sub("", " " + line).strip()
         if "://" in req_text and "@" not in req_text.split("://", 1)[0]:
             continue  # a bare URL or path to an archive: no name to match
+        via = " ".join(comments)
+        direct = ("-r " in via or "via -r" in via) if compiled else True
+        m = _REQ_NAME.match(req_text)
+        marker = req_text.split(";", 1)[1].strip() if ";" in req_text else ""
+        key = key_for(PYPI, m.group(1) if m else req_text, f"{file}|{marker}")
+        if key not in comps:
+            comps[key] = (req_text, direct, file)
+            split.positions[key] = lineno
+    split.entries = comps
+
+    def build(key: EntryKey, raw: Any) -> list:
+        req_text, direct, src = raw
+        lineno = split.positions.get(key)
         try:
             req = Requirement(req_text)
         except InvalidRequirement as exc:
-            split.problems.append(problem(file, fmt, f"invalid requirement: {exc}", lineno))
-            continue
-        via = " ".join(comments)
-        direct = ("-r " in via or "via -r" in via) if compiled else True
+            raise ManifestError(f"invalid requirement: {exc}", lineno) from exc
         version = _exact_pin(req) if req.url is None else ""
-        key = key_for(PYPI, req.name, f"{file}|{req.marker or ''}")
-        comps[key] = (req.name, version, direct, file, lineno)
-    split.entries = comps
-
-    def build(_key: EntryKey, raw: Any) -> list:
-        name, version, direct, src, lineno = raw
         return [
             component(
-                name=name, version=version, ecosystem=PYPI, file=src, line=lineno, direct=direct
+                name=req.name, version=version, ecosystem=PYPI, file=src, line=lineno, direct=direct
             )
         ]
 

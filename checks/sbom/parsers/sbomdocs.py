@@ -66,9 +66,6 @@ def _cdx_licence(licenses: Any) -> str | None:
     return " AND ".join(names) if names else None
 
 
-_REF = re.compile(r'"(bom-ref|purl)"\s*:\s*"((?:[^"\\]|\\.)*)"')
-
-
 def split_cyclonedx_json(text: str, file: str) -> Split:
     fmt = "CycloneDX JSON"
     split = Split(file=file, format=fmt)
@@ -107,22 +104,14 @@ def split_cyclonedx_json(text: str, file: str) -> Split:
             disc = str(comp.get("bom-ref") or comp.get("purl") or f"{cname}@{comp.get('version')}")
             split.entries[key_for(eco, cname, disc)] = comp
     lines = Lines(text)
-    ref_lines: dict[str, int] | None = None
 
     def line_for(comp: dict[str, Any]) -> int | None:
-        nonlocal ref_lines
         for field in ("bom-ref", "purl"):
             val = comp.get(field)
             if isinstance(val, str) and val:
-                if len(split.entries) > 64 and ref_lines is None:
-                    ref_lines = {}
-                    for m in _REF.finditer(text):
-                        ref_lines.setdefault(m.group(2), lines.line_of(m.start()))
-                if ref_lines is not None:
-                    got = ref_lines.get(json.dumps(val)[1:-1])
-                    if got is not None:
-                        return got
-                found = _find_key_value(lines, field, val)
+                found = lines.seek(f'"{field}": {json.dumps(val)}')
+                if found is None:
+                    found = _find_key_value(lines, field, val)
                 if found is not None:
                     return found
         return _find_key_value(lines, "name", comp.get("name"))
@@ -227,16 +216,18 @@ def split_cyclonedx_xml(text: str, file: str) -> Split:
     except _NoEntities as exc:
         split.problems.append(problem(file, fmt, str(exc), 1))
         return split
+    xml_lines: dict[EntryKey, int] = {}
     for comp in comps:
         if not comp.get("name"):
             continue
         eco, cname, _ = _identity(comp.get("purl"), comp["name"], comp.get("group"), "")
         disc = str(comp.get("bom-ref") or comp.get("purl") or f"{cname}@{comp.get('version')}")
-        line = comp.pop("line")
-        split.entries[key_for(eco, cname, disc)] = (line, comp)
+        key = key_for(eco, cname, disc)
+        xml_lines[key] = comp.pop("line")
+        split.entries[key] = comp
 
-    def build(_key: EntryKey, raw: Any) -> list:
-        line, comp = raw
+    def build(key: EntryKey, comp: Any) -> list:
+        line = xml_lines[key]
         eco, name, version = _identity(
             comp.get("purl"), comp["name"], comp.get("group"), comp.get("version") or ""
         )
@@ -319,7 +310,9 @@ def split_spdx_json(text: str, file: str) -> Split:
         if not isinstance(licence, str) or licence in _NO_LICENCE:
             licence = None
         spdxid = pkg.get("SPDXID")
-        line = _find_key_value(lines, "SPDXID", spdxid)
+        line = (
+            lines.seek(f'"SPDXID": {json.dumps(spdxid)}') if isinstance(spdxid, str) else None
+        ) or _find_key_value(lines, "SPDXID", spdxid)
         if line is None:
             line = _find_key_value(lines, "name", pkg["name"])
         return [
