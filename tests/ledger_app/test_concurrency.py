@@ -1,0 +1,127 @@
+"""Several writers and a checkpointer at once, on PostgreSQL (real in CI) and on SQLite.
+
+The chain must stay linear and gap-free, the Merkle root assembled from stored nodes must equal
+the naive root over every leaf, and every checkpoint signed meanwhile must commit to the naive
+root of its size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+from ledger_app.helpers import ledger_leaves
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from support.postgres import fresh_postgres_database
+
+from app.checkpoints import maybe_checkpoint
+from app.db import create_engine, session_factory
+from app.ledger_keys import signing_key
+from app.ledger_queries import log_size, tree_root
+from app.ledger_store import LedgerRecord, append
+from app.ledger_verify import verify_database
+from app.settings import Settings
+from app.tables import LedgerCheckpoint, LedgerEntry
+from ledger.checkpoint import parse_and_verify_checkpoint
+from ledger.merkle import naive_root
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    async for url in fresh_postgres_database():
+        yield url
+
+
+async def _hammer(url: str, settings: Settings, writers: int, each: int, engines: int) -> None:
+    pool = [create_engine(url) for _ in range(engines)]
+    factories = [session_factory(e) for e in pool]
+    settings.checkpoint_every_entries = 25
+    settings.checkpoint_every_seconds = None
+    key = signing_key(settings)
+    done = asyncio.Event()
+
+    async def writer(index: int) -> None:
+        sessions = factories[index % engines]
+        for n in range(each):
+            async with sessions() as session, session.begin():
+                await append(
+                    session, LedgerRecord(kind="test.append", subject=f"w{index}", payload={"n": n})
+                )
+
+    async def checkpointer() -> None:
+        while not done.is_set():
+            async with factories[-1]() as session, session.begin():
+                await maybe_checkpoint(session, settings, key)
+            await asyncio.sleep(0)  # a yield, not a wait
+
+    async def writers_then_stop() -> None:
+        await asyncio.gather(*(writer(i) for i in range(writers)))
+        done.set()
+
+    try:
+        await asyncio.gather(writers_then_stop(), checkpointer(), checkpointer())
+        await _check(factories[0], settings, writers, each)
+    finally:
+        for engine in pool:
+            await engine.dispose()
+
+
+async def _check(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, writers: int, each: int
+) -> None:
+    total = writers * each
+    leaves = await ledger_leaves(sessions)  # before the session below: SQLite has one writer
+    async with sessions() as session:
+        seqs = (await session.execute(select(LedgerEntry.seq).order_by(LedgerEntry.seq))).scalars()
+        assert list(seqs) == list(range(total))
+        subjects = Counter((await session.execute(select(LedgerEntry.subject))).scalars())
+        assert subjects == {f"w{i}": each for i in range(writers)}
+        assert await log_size(session) == total
+        assert await tree_root(session, total) == naive_root(leaves)
+        checkpoints = list((await session.execute(select(LedgerCheckpoint))).scalars())
+    sizes = [c.size for c in checkpoints]
+    assert sizes and len(sizes) == len(set(sizes)), f"a size was signed twice: {sizes}"
+    key = signing_key(settings)
+    for row in checkpoints:
+        cp = parse_and_verify_checkpoint(row.note, key.origin, key.public)
+        assert cp.root_hash == naive_root(leaves[: cp.size])
+    latest = max(checkpoints, key=lambda c: c.size).note
+    report = await verify_database(sessions, latest, [], key.public, key.origin)
+    assert report.ok, report.message
+
+
+async def test_postgres_writers_and_checkpointers_keep_one_linear_log(
+    pg_url: str, settings: Settings
+) -> None:
+    await _hammer(pg_url, settings, writers=8, each=40, engines=3)
+
+
+async def test_sqlite_writers_and_checkpointers_keep_one_linear_log(
+    db_url: str, settings: Settings
+) -> None:
+    await _hammer(db_url, settings, writers=4, each=25, engines=2)
+
+
+async def test_tampering_on_postgres_is_named(pg_url: str, settings: Settings) -> None:
+    engine = create_engine(pg_url)
+    sessions = session_factory(engine)
+    try:
+        for n in range(12):
+            async with sessions() as session, session.begin():
+                await append(session, LedgerRecord(kind="test.append", payload={"n": n}))
+        key = signing_key(settings)
+        async with sessions() as session, session.begin():
+            await session.execute(
+                text("UPDATE ledger_entries SET payload = '{\"n\": 0}' WHERE seq = 8")
+            )
+        report = await verify_database(sessions, None, [], key.public, key.origin)
+        assert not report.ok and report.first_bad_seq == 8
+        async with sessions() as session, session.begin():
+            await session.execute(text("DELETE FROM ledger_entries WHERE seq = 5"))
+        report = await verify_database(sessions, None, [], key.public, key.origin)
+        assert not report.ok and report.first_bad_seq == 5 and "missing" in report.message
+    finally:
+        await engine.dispose()
