@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbox import utcnow
 from app.tables import LedgerEntry, LedgerHead, LedgerNode
+from checks.pii.scrub import scrub
 from ledger.canonical import canonical_json
 from ledger.entry import (
     EntryHeader,
@@ -55,7 +56,8 @@ async def append(
     session: AsyncSession, record: LedgerRecord, *, now: datetime | None = None
 ) -> LedgerEntry:
     """Append `record` as the next entry; the caller commits (or rolls back) the transaction."""
-    payload = record.payload or {}
+    # No secret or personal data enters the ledger: mask before hashing (checks.pii.scrub).
+    payload = scrub(record.payload or {})
     head = await _lock_head(session)
     header = EntryHeader(
         seq=head.size,

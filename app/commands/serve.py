@@ -6,6 +6,7 @@ import argparse
 import logging
 
 from app.commands.common import settings_or_exit
+from app.logging_setup import configure_logging
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,9 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if args.port:
         overrides["port"] = args.port
     settings = settings_or_exit(**overrides)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level)
     app = create_app(
         settings, run_worker=False if args.no_worker else None, worker_count=args.workers
     )
