@@ -28,9 +28,20 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _TARGET = re.compile(r"""([A-Za-z_$][\w.\-$]*)["'`\]]?\s*(?:=|:=|=>|:|==|,)\s*["'`(\[]?\s*$""")
 _HASH_CONTEXT = re.compile(
     r"(?:sha1|sha224|sha256|sha384|sha512|md5|h1|blake2b?|checksum|integrity|hash|digest|etag"
-    r"|revision|commit|oid|sha)[\"'`]?\s*[:=@-]?\s*[\"'`]?$",
+    r"|revision|rev|commit|oid|sha|before|after|head|base|parent|tree|ref)[\"'`]?\s*[:=@-]?\s*[\"'`]?$",
     re.IGNORECASE,
 )
+RANDOM_VALUE_RULES = frozenset(
+    {
+        "high_entropy", "secret_assignment", "aws_secret_access_key", "aws_access_key_id",
+        "github_token", "slack_token", "slack_webhook", "stripe_key", "google_api_key", "jwt",
+        "private_key_pem",
+    }
+)  # fmt: skip
+_STRUCT_PREFIX = re.compile(r"[A-Za-z0-9]{1,12}[-_:]")
+_LOWER_HEX = frozenset("0123456789abcdef")
+_UPPER_HEX = frozenset("0123456789ABCDEF")
+_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _HEX_DIGEST_LENGTHS = frozenset({32, 40, 56, 64, 96, 128})
 LOCKFILE_NAMES = frozenset(
     {
@@ -58,6 +69,21 @@ def _words(text: str, limit: int) -> list[str]:
 
 def _ngrams(text: str, sizes: tuple[int, ...]) -> list[str]:
     return [text[i : i + n] for n in sizes for i in range(max(0, len(text) - n + 1))]
+
+
+def _fine_charset(value: str) -> str:
+    chars = set(value)
+    if chars <= _LOWER_HEX or chars <= _UPPER_HEX:
+        return "hex"
+    if chars <= _ALNUM:
+        return (
+            "alnum-mixed"
+            if any(c.isupper() for c in chars) and any(c.islower() for c in chars)
+            else "alnum"
+        )
+    if "+" in chars or "/" in chars:
+        return "b64sym"
+    return "other"
 
 
 def _bucket(x: float, edges: tuple[float, ...]) -> int:
@@ -88,6 +114,11 @@ def feature_strings(value: str, line: str, col_start: int, col_end: int, path: s
     left = line[max(0, col_start - 48) : col_start]
     right = line[col_end : col_end + 32]
     m = _TARGET.search(left)
+    quoted = col_start > 0 and col_end < len(line) and line[col_start - 1] == line[col_end]
+    feats += [
+        f"shape:{rule}|{ext}|{'var' if m else 'novar'}|{'lit' if quoted else 'bare'}",
+        f"fcs:{rule}|{_fine_charset(core)}",
+    ]
     if m:
         for tok in _words(m.group(1), 6):
             feats.append(f"var:{tok}")
@@ -106,9 +137,15 @@ def feature_strings(value: str, line: str, col_start: int, col_end: int, path: s
         f"dig:{rule}:{_bucket(digits, (0.05, 0.2, 0.4, 0.6, 0.8, 0.99))}",
         f"up:{rule}:{_bucket(upper, (0.05, 0.2, 0.4, 0.6, 0.95))}",
     ]
-    shape = core[:32].translate(_SHAPE)
-    feats += [f"sh:{g}" for g in _ngrams(shape, (3, 5))]
-    feats += [f"pre:{core[:k]}" for k in (2, 3, 4, 6, 8) if len(core) > k]
+    if rule in RANDOM_VALUE_RULES:
+        # The characters of a random token are noise (a hash and a key are both uniform);
+        # only a structural prefix such as `sha512-` or `v1_` says something.
+        pm = _STRUCT_PREFIX.match(core)
+        feats.append(f"pfx:{pm.group(0).lower() if pm else '-'}")
+    else:
+        shape = core[:32].translate(_SHAPE)
+        feats += [f"sh:{g}" for g in _ngrams(shape, (3, 5))]
+        feats += [f"pre:{core[:k]}" for k in (2, 3, 4, 6, 8) if len(core) > k]
     if _HASH_CONTEXT.search(left[-24:]):
         feats += ["hashctx", f"r|hashctx:{rule}"]
     if cs == "hex" and n in _HEX_DIGEST_LENGTHS:

@@ -111,7 +111,7 @@ def _jwt(value: str, _lang: Lang) -> bool:
 
 # `name = `, `name: `, `"name" => `, and `"name", ` (a quoted key followed by its value, as in
 # props.setProperty("db_password", "...") or os.environ.get("TOKEN", "...")).
-_ASSIGN = r"""(?:["'`]\s*,|["'`]?\s*(?:=|:=|=>|:|==))\s*"""
+_ASSIGN = r"""(?:["'`][ \t]*,|["'`]?[ \t]*(?:=|:=|=>|:|==))[ \t]*"""
 
 # Patterns start with a literal or a character class and put boundary look-behinds after the
 # first character: `re` can then skip ahead to possible starts instead of trying every offset

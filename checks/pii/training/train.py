@@ -100,7 +100,7 @@ def train_model(
     records: Sequence[Record],
     seed: int,
     n_features: int = N_FEATURES,
-    c: float = 0.5,
+    c: float = 4.0,
     version: str = "",
 ) -> PiiModel:
     """A fitted model with thresholds; deterministic for the same records and seed."""
