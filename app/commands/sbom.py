@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def _read(path: str) -> bytes:
         raise SystemExit(2) from None
 
 
-def _resolver(base_dir: Path):  # type: ignore[no-untyped-def]
+def _resolver(base_dir: Path) -> Callable[[str, str], bytes | None]:
     def resolve(target: str, including: str) -> bytes | None:
         path = (base_dir / Path(including).parent / target).resolve()
         try:

@@ -51,7 +51,11 @@ def delta(
             lc = _licence_change(b[v], h[v])
             if lc:
                 out.licence_changes.append(lc)
-        order = cmp_to_key(lambda x, y, e=eco: compare_versions(e, x, y))
+
+        def by_version(x: str, y: str, e: str = eco) -> int:
+            return compare_versions(e, x, y)
+
+        order = cmp_to_key(by_version)
         old = sorted(b.keys() - h.keys(), key=order)
         new = sorted(h.keys() - b.keys(), key=order)
         while old and new:

@@ -125,7 +125,8 @@ def split_package_lock(text: str, file: str) -> Split:
             name = path.rsplit("node_modules/", 1)[1]
             if not isinstance(entry, dict):
                 raise ManifestError(f"entry {name!r} is not an object")
-            version = entry.get("version") if isinstance(entry.get("version"), str) else ""
+            version = entry.get("version")
+            version = version if isinstance(version, str) else ""
             line = _v1_line(lines, v1_offsets, name, version)
             return [
                 component(

@@ -374,7 +374,7 @@ def split_pyproject(text: str, file: str) -> Split:
         split.problems.append(problem(file, fmt, f"invalid TOML: {exc}", toml_error_line(exc, 1)))
         return split
     reqs: list[tuple[str, bool]] = []
-    project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
+    project: dict[str, Any] = doc["project"] if isinstance(doc.get("project"), dict) else {}
     reqs += [(r, False) for r in project.get("dependencies", []) or [] if isinstance(r, str)]
     for group in (project.get("optional-dependencies") or {}).values():
         reqs += [(r, False) for r in group if isinstance(r, str)] if isinstance(group, list) else []
