@@ -14,6 +14,7 @@ from handlers.port import CheckRunOutput
 
 # GitHub rejects check-run summaries over 65535 characters.
 MAX_SUMMARY_CHARS = 65_000
+MAX_ANNOTATIONS = 50  # per request, GitHub's limit
 TRUNCATION_NOTE = "\n\n… (truncated: the full card is longer than GitHub allows)"
 
 
@@ -28,6 +29,8 @@ def _output(output: CheckRunOutput) -> dict[str, Any]:
         data["summary"] = output.summary[:MAX_SUMMARY_CHARS] + TRUNCATION_NOTE
     if output.text:
         data["text"] = output.text[:MAX_SUMMARY_CHARS]
+    if output.annotations:
+        data["annotations"] = output.annotations[:MAX_ANNOTATIONS]
     return data
 
 
@@ -120,6 +123,16 @@ class RestGitHubPort:
                 iterable_key=None,
             )
         ]
+
+    async def create_review(
+        self, repo: str, number: int, *, commit_id: str, body: str, comments: list[dict[str, Any]]
+    ) -> int:
+        response = await self.api.post(
+            "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+            {**_split(repo), "pull_number": number},
+            data={"commit_id": commit_id, "body": body, "event": "COMMENT", "comments": comments},
+        )
+        return int(response["id"])
 
     async def list_run_artifacts(self, repo: str, run_id: int) -> list[dict[str, Any]]:
         return [

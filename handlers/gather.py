@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -16,6 +17,10 @@ from checks.changes import FileChange
 from checks.diff_risk import diff_risk
 from checks.evidence.model import Evidence, Measurement
 from checks.obligations.verify import ComputedEvidence
+from checks.pii.model import PiiModel, load_model
+from checks.pii.models import Finding as PiiFinding
+from checks.pii.models import PiiConfig, ScanReport
+from checks.pii.scanner import scan_patch
 from checks.policy.model import Policy
 from checks.policy.parse import PolicyError, parse_policy
 from checks.rules.facts import Approval, PrEvent, PullRequestFacts
@@ -93,6 +98,25 @@ class Computed(BaseModel):
 
     evidence: ComputedEvidence
     sections: dict[str, str] = Field(default_factory=dict)
+    pii_findings: list[PiiFinding] = Field(default_factory=list)
+
+
+@cache
+def _pii_model() -> PiiModel:
+    return load_model()
+
+
+def pii_scan(files: list[FileChange], policy: Policy) -> ScanReport:
+    """PII and secrets on the lines the pull request adds (GitHub's per-file patches)."""
+    config = PiiConfig(allow_paths=list(policy.pii.allow_paths))
+    report = ScanReport()
+    for change in files:
+        if change.patch and change.status != "removed":
+            part = scan_patch(change.filename, change.patch, config, _pii_model())
+            report.findings.extend(part.findings)
+            report.files_scanned += part.files_scanned
+            report.lines_scanned += part.lines_scanned
+    return report
 
 
 async def computed_evidence(
@@ -102,11 +126,27 @@ async def computed_evidence(
     pull: dict[str, Any],
     files: list[FileChange],
     now: datetime,
+    policy: Policy,
 ) -> Computed:
     """Values Maestro computes from the change: risk from the CodeGraph blast radius (falling
-    back to the file-list risk when the graph cannot be built), with the Decision Card."""
+    back to the file-list risk when the graph cannot be built), with the Decision Card, and
+    the PII/secret findings on the added lines."""
     measurements: dict[str, Measurement] = {}
     sections: dict[str, str] = {}
+    pii = pii_scan(files, policy)
+    blocking = pii.blocking
+    measurements["piiFindings"] = Measurement(
+        key="piiFindings",
+        value=len(blocking),
+        source=f"PII and secret scan of {pii.lines_scanned} added lines",
+        details={"findings": [f"{f.path}:{f.line} {f.type.value}" for f in blocking[:20]]},
+    )
+    if blocking or pii.allowed:
+        sections["pii"] = (
+            partial_env()
+            .get_template("pii_findings.md.j2")
+            .render(blocking=blocking, allowed=pii.allowed)
+        )
     base_sha = (pull.get("base") or {}).get("sha", "")
     head_sha = (pull.get("head") or {}).get("sha", "")
     try:
@@ -134,4 +174,8 @@ async def computed_evidence(
             },
         )
         sections["decision"] = render_markdown(card, partial_env())
-    return Computed(evidence=ComputedEvidence(measurements=measurements), sections=sections)
+    return Computed(
+        evidence=ComputedEvidence(measurements=measurements),
+        sections=sections,
+        pii_findings=blocking,
+    )

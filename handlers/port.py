@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from checks.changes import FileChange
 
@@ -17,6 +17,7 @@ class CheckRunOutput(BaseModel):
     title: str
     summary: str
     text: str | None = None
+    annotations: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class GitHubPort(Protocol):
@@ -50,6 +51,10 @@ class GitHubPort(Protocol):
     async def create_issue_comment(self, repo: str, number: int, body: str) -> int: ...
 
     async def list_reviews(self, repo: str, number: int) -> list[dict[str, Any]]: ...
+
+    async def create_review(
+        self, repo: str, number: int, *, commit_id: str, body: str, comments: list[dict[str, Any]]
+    ) -> int: ...
 
     async def list_run_artifacts(self, repo: str, run_id: int) -> list[dict[str, Any]]: ...
 

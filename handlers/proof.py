@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,10 +28,12 @@ from checks.card_builder import (
 )
 from checks.obligations.verify import apply_evidence_timeout, verify
 from checks.obligations.waivers import Waiver
+from checks.pii.models import Finding as PiiFinding
 from checks.policy.parse import PolicyError
 from checks.proofcard import ObligationResult
 from handlers.context import HandlerContext
 from handlers.gather import computed_evidence, pull_request_facts, read_policy, stored_evidence
+from handlers.pii_review import annotations, post_suggestions_once
 from handlers.port import CheckRunOutput, GitHubPort
 
 log = logging.getLogger("maestro.proof")
@@ -148,6 +151,17 @@ async def _schedule_timeout(
         )
 
 
+@dataclass
+class Evaluation:
+    """The verifier's results, when missing CI evidence times out (None: not waiting), the card
+    sections explaining Maestro's own measurements, and the PII findings to annotate."""
+
+    results: list[ObligationResult]
+    deadline: datetime | None = None
+    sections: dict[str, str] = field(default_factory=dict)
+    pii_findings: list[PiiFinding] = field(default_factory=list)
+
+
 async def evaluate(
     ctx: HandlerContext,
     github: GitHubPort,
@@ -155,27 +169,24 @@ async def evaluate(
     pull: dict[str, Any],
     files: list[Any],
     now: datetime,
-) -> tuple[list[ObligationResult], datetime | None, dict[str, str]]:
-    """The verifier's results, when missing CI evidence times out (None: not waiting), and the
-    card sections explaining Maestro's own measurements."""
+) -> Evaluation:
     policy = await read_policy(github, pr.repository, pr.base_ref)
     if isinstance(policy, PolicyError):
-        return [policy_error_result(policy)], None, {}
+        return Evaluation([policy_error_result(policy)])
     reviews = await github.list_reviews(pr.repository, pr.number)
     facts = pull_request_facts(pull, files, reviews, now)
     async with ctx.sessions() as session:
         evidence = await stored_evidence(session, pr.repository, pr.head_sha)
-    computed = await computed_evidence(ctx.sessions, github, pr.repository, pull, files, now)
+    computed = await computed_evidence(
+        ctx.sessions, github, pr.repository, pull, files, now, policy
+    )
     results = verify(policy, evidence, facts, computed.evidence, await _waivers(ctx, pr), now)
     since = await _waiting_since(ctx, pr, now)
     results = apply_evidence_timeout(results, policy, since, now)
+    deadline = None
     if awaiting_ci_evidence(results):
-        return (
-            results,
-            since + timedelta(minutes=policy.evidence.timeout_minutes),
-            computed.sections,
-        )
-    return results, None, computed.sections
+        deadline = since + timedelta(minutes=policy.evidence.timeout_minutes)
+    return Evaluation(results, deadline, computed.sections, computed.pii_findings)
 
 
 async def prove_pull_request(
@@ -200,10 +211,13 @@ async def prove_pull_request(
     check_run_id = await _open_check_run(ctx, github, installation_id, pr, reuse_open)
     files = await github.list_pull_files(pr.repository, pr.number)
     now = utcnow()
-    results, deadline, sections = await evaluate(ctx, github, pr, pull, files, now)
-    card = build_proof_card(pr, files, results, sections)
+    evaluation = await evaluate(ctx, github, pr, pull, files, now)
+    deadline = evaluation.deadline
+    card = build_proof_card(pr, files, evaluation.results, evaluation.sections)
     title, summary = render_proof_card(card)
-    output = CheckRunOutput(title=title, summary=summary)
+    output = CheckRunOutput(
+        title=title, summary=summary, annotations=annotations(evaluation.pii_findings)
+    )
     if deadline is not None:
         await github.update_check_run(pr.repository, check_run_id, output=output)
         await _schedule_timeout(ctx, installation_id, pr, deadline)
@@ -243,6 +257,7 @@ async def prove_pull_request(
                 },
             ),
         )
+    await post_suggestions_once(ctx, github, installation_id, pr, evaluation.pii_findings)
     log.info("%s %s: %s (%s)", subject(pr), pr.head_sha[:7], conclusion, title)
     ctx.outcomes.append(f"{subject(pr)}: {conclusion}")
     return conclusion

@@ -110,6 +110,12 @@ class EvidenceSettings(_Strict):
     timeout_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
 
+class PiiSettings(_Strict):
+    """Paths whose PII/secret findings are allowed (fixtures, documented test data)."""
+
+    allow_paths: list[str] = Field(default_factory=list)
+
+
 class Policy(_Strict):
     version: Literal[1] = 1
     thresholds: Thresholds = Thresholds()
@@ -121,6 +127,7 @@ class Policy(_Strict):
     cep_guards: dict[str, RuleSpec] = Field(default_factory=dict)
     waivers: WaiverPolicy = WaiverPolicy()
     evidence: EvidenceSettings = EvidenceSettings()
+    pii: PiiSettings = PiiSettings()
     drafts: Literal["check", "neutral", "skip"] = "neutral"
     configured: bool = Field(default=False, exclude=True, description="read from a file")
 

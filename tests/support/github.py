@@ -127,6 +127,12 @@ class FakeGitHub:
         self._record("list_reviews", repo=repo, number=number)
         return self.reviews
 
+    async def create_review(
+        self, repo: str, number: int, *, commit_id: str, body: str, comments: list[dict[str, Any]]
+    ) -> int:
+        self._record("create_review", repo=repo, number=number, comments=comments)
+        return 1
+
     async def list_run_artifacts(self, repo: str, run_id: int) -> list[dict[str, Any]]:
         self._record("list_run_artifacts", repo=repo, run_id=run_id)
         return self.artifacts

@@ -1,0 +1,93 @@
+"""Publishes PII/secret findings where the author works: check-run annotations on the lines,
+and one review whose comments are GitHub suggested changes (one-click redactions).
+
+The review is posted once per head commit (the ledger records it), so re-runs do not repeat it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.ledger_store import LedgerRecord, append
+from app.render import partial_env
+from app.tables import LedgerEntry
+from checks.card_builder import PullRequestRef
+from checks.pii.models import Finding
+from handlers.context import HandlerContext
+from handlers.port import GitHubPort
+
+MAX_REVIEW_COMMENTS = 30
+
+
+def annotations(findings: list[Finding]) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": f.path,
+            "start_line": f.line,
+            "end_line": f.end_line,
+            "annotation_level": "failure",
+            "title": f"{f.type.value} on an added line",
+            "message": f"{f.excerpt}\n(rule {f.rule}, score {f.score:.2f}; value masked)",
+        }
+        for f in findings
+    ]
+
+
+def review_comments(findings: list[Finding]) -> list[dict[str, Any]]:
+    template = partial_env().get_template("pii_suggestion.md.j2")
+    comments: list[dict[str, Any]] = []
+    for f in findings[:MAX_REVIEW_COMMENTS]:
+        redaction = f.redaction
+        comment: dict[str, Any] = {
+            "path": f.path,
+            "line": redaction.end_line if redaction else f.line,
+            "side": "RIGHT",
+            "body": template.render(finding=f),
+        }
+        if redaction and redaction.start_line != redaction.end_line:
+            comment.update(start_line=redaction.start_line, start_side="RIGHT")
+        comments.append(comment)
+    return comments
+
+
+async def post_suggestions_once(
+    ctx: HandlerContext,
+    github: GitHubPort,
+    installation_id: int,
+    pr: PullRequestRef,
+    findings: list[Finding],
+) -> None:
+    if not findings:
+        return
+    subject = f"review:{pr.repository}#{pr.number}@{pr.head_sha}"
+    async with ctx.sessions() as session:
+        posted = await session.scalar(
+            select(LedgerEntry.seq).where(
+                LedgerEntry.kind == "review.posted", LedgerEntry.subject == subject
+            )
+        )
+    if posted is not None:
+        return
+    review_id = await github.create_review(
+        pr.repository,
+        pr.number,
+        commit_id=pr.head_sha,
+        body=partial_env().get_template("pii_review.md.j2").render(count=len(findings)),
+        comments=review_comments(findings),
+    )
+    async with ctx.sessions() as session, session.begin():
+        await append(
+            session,
+            LedgerRecord(
+                kind="review.posted",
+                installation_id=installation_id,
+                repository=pr.repository,
+                subject=subject,
+                payload={
+                    "review_id": review_id,
+                    "findings": [f"{f.path}:{f.line} {f.type.value}" for f in findings],
+                },
+            ),
+        )
