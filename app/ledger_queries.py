@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ledger_store import HEAD_ROW_ID, fetch_nodes
-from app.tables import LedgerEntry, LedgerHead
+from app.ledger_store import HEAD_ROW_ID
+from app.tables import LedgerEntry, LedgerHead, LedgerNode
 from ledger.merkle import EMPTY_ROOT, NodeID, consistency_plan, inclusion_plan, root_plan
 
 
@@ -33,7 +33,23 @@ async def log_size(session: AsyncSession) -> int:
     return int(size)
 
 
-def entry_to_api(row: LedgerEntry) -> dict[str, Any]:
+# Plain columns, not ORM objects: several times faster for the long scans of `verify`.
+_COLUMNS = (
+    LedgerEntry.seq,
+    LedgerEntry.time,
+    LedgerEntry.actor,
+    LedgerEntry.installation_id,
+    LedgerEntry.repository,
+    LedgerEntry.kind,
+    LedgerEntry.subject,
+    LedgerEntry.payload,
+    LedgerEntry.payload_sha256,
+    LedgerEntry.prev_hash,
+    LedgerEntry.entry_hash,
+)
+
+
+def entry_to_api(row: Any) -> dict[str, Any]:
     """A stored row in the auditor-API shape (`Entry.to_api`), exactly as stored."""
     payload: Any = None
     if row.payload is not None:
@@ -57,28 +73,44 @@ def entry_to_api(row: LedgerEntry) -> dict[str, Any]:
     }
 
 
-async def entries_between(session: AsyncSession, start: int, end: int) -> list[LedgerEntry]:
+async def entries_between(session: AsyncSession, start: int, end: int) -> list[Any]:
     """Rows with `start <= seq < end`, in order."""
     query = (
-        select(LedgerEntry)
+        select(*_COLUMNS)
         .where(LedgerEntry.seq >= start, LedgerEntry.seq < end)
         .order_by(LedgerEntry.seq)
     )
-    return list((await session.execute(query)).scalars())
+    return list(await session.execute(query))
 
 
-async def entries_after(session: AsyncSession, after: int, limit: int) -> list[LedgerEntry]:
+async def entries_after(session: AsyncSession, after: int, limit: int) -> list[Any]:
     """Up to `limit` rows with `seq > after`, in order (keyset paging that survives gaps)."""
-    query = select(LedgerEntry).where(LedgerEntry.seq > after).order_by(LedgerEntry.seq)
-    return list((await session.execute(query.limit(limit))).scalars())
-
-
-async def entry_count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(LedgerEntry)) or 0)
+    query = select(*_COLUMNS).where(LedgerEntry.seq > after).order_by(LedgerEntry.seq)
+    return list(await session.execute(query.limit(limit)))
 
 
 async def get_entry(session: AsyncSession, seq: int) -> LedgerEntry | None:
     return await session.get(LedgerEntry, seq)
+
+
+async def fetch_nodes(session: AsyncSession, ids: list[NodeID]) -> dict[NodeID, bytes]:
+    """The stored hashes of the given nodes in one indexed query.
+
+    Written as `(level = l AND idx IN (…)) OR …`, one term per level (at most log2 n terms):
+    SQLite answers a row-value `(level, idx) IN (…)` with a full table scan, but this form
+    with primary-key lookups; PostgreSQL uses the index for both.
+    """
+    by_level: dict[int, list[int]] = {}
+    for node in ids:
+        by_level.setdefault(node.level, []).append(node.index)
+    if not by_level:
+        return {}
+    terms = [
+        and_(LedgerNode.level == level, LedgerNode.idx.in_(indices))
+        for level, indices in by_level.items()
+    ]
+    query = select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(or_(*terms))
+    return {NodeID(level, idx): bytes(value) for level, idx, value in await session.execute(query)}
 
 
 async def _fetch(session: AsyncSession, ids: list[NodeID]) -> dict[NodeID, bytes]:
