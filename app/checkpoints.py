@@ -45,7 +45,7 @@ async def latest_checkpoint(session: AsyncSession) -> LedgerCheckpoint | None:
 
 async def _locked_size(session: AsyncSession) -> int:
     query = select(LedgerHead).where(LedgerHead.id == HEAD_ROW_ID)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     head = (await session.execute(query)).scalar_one_or_none()
     if head is None:

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select, update  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
 from app.auditors import add_auditor  # noqa: E402
 from app.db import create_engine, session_factory  # noqa: E402
@@ -135,7 +136,7 @@ def queries(rng: random.Random, count: int) -> list[tuple[str, int, int]]:
     return out
 
 
-async def leaf_hashes(sessions, size: int) -> list[bytes]:  # type: ignore[no-untyped-def]
+async def leaf_hashes(sessions: async_sessionmaker[AsyncSession], size: int) -> list[bytes]:
     async with sessions() as session:
         query = select(LedgerEntry.leaf_hash).order_by(LedgerEntry.seq).limit(size)
         return [bytes.fromhex(h) for h in (await session.execute(query)).scalars()]

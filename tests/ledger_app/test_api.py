@@ -18,6 +18,11 @@ from ledger.checkpoint import parse_and_verify_checkpoint
 from ledger.merkle import naive_root, verify_consistency, verify_inclusion
 from ledger.verify import verify_entries
 
+
+def _bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
 ENDPOINTS = [
     "/ledger/checkpoint",
     "/ledger/entries",
@@ -43,7 +48,7 @@ async def test_every_route_needs_a_valid_audit_token(
         token,
         "Bearer mae_audit_🙂".encode(),
     ):
-        bad = await client.get(path, headers={"Authorization": header})
+        bad = await client.get(path, headers=[(b"Authorization", _bytes(header))])
         assert bad.status_code == 401, header
         assert "Bearer" in bad.headers["www-authenticate"]
     async with services.sessions() as session, session.begin():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ from ledger.checkpoint import (
 )
 
 
-def _settings(tmp_path: Path, **values: object) -> Settings:
+def _settings(tmp_path: Path, **values: Any) -> Settings:
     return Settings(_env_file=None, data_dir=tmp_path / "data", **values)  # type: ignore[call-arg]
 
 
