@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -23,6 +24,20 @@ from handlers.port import GitHubPort
 from handlers.router import build_router
 
 log = logging.getLogger("maestro")
+
+
+async def import_osv_if_empty(sessions: async_sessionmaker[AsyncSession], path: Path) -> None:
+    """Index MAESTRO_OSV_DIR on first start; later updates go through `maestro osv import`."""
+    from app.osv_store import advisory_count, import_advisories
+    from checks.sbom.osv import iter_osv
+
+    async with sessions() as session:
+        if await advisory_count(session):
+            return
+    advisories = await asyncio.to_thread(lambda: list(iter_osv(path)))
+    async with sessions() as session, session.begin():
+        stored = await import_advisories(session, advisories)
+    log.info("indexed %d OSV advisories from %s", stored, path)
 
 
 @dataclass
@@ -67,6 +82,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if migrate:
             await upgrade_async(settings.database_url)
+        if settings.osv_dir is not None:
+            await import_osv_if_empty(services.sessions, settings.osv_dir)
         tasks: list[asyncio.Task[None]] = []
         if start_worker:
             router = build_router()

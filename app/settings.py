@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     )
     env_file: Path = Path(".env")
     data_dir: Path = Path("./data")
+    osv_dir: Path | None = Field(
+        default=None, description="offline OSV database imported at start when the index is empty"
+    )
     process_drafts: bool = False
     worker_enabled: bool = True
     worker_max_attempts: int = Field(default=6, ge=1)

@@ -24,9 +24,12 @@ from checks.pii.scanner import scan_patch
 from checks.policy.model import Policy
 from checks.policy.parse import PolicyError, parse_policy
 from checks.rules.facts import Approval, PrEvent, PullRequestFacts
+from checks.sbom.models import Finding as SbomFinding
+from checks.sbom.scan import sbom_criticals
 from graph.decision import decision_card, render_markdown
 from handlers.graph_source import pull_request_blast
 from handlers.port import GitHubPort
+from handlers.sbom_source import sbom_delta, touched_manifests
 
 log = logging.getLogger("maestro.gather")
 
@@ -99,6 +102,61 @@ class Computed(BaseModel):
     evidence: ComputedEvidence
     sections: dict[str, str] = Field(default_factory=dict)
     pii_findings: list[PiiFinding] = Field(default_factory=list)
+    sbom_findings: list[SbomFinding] = Field(default_factory=list)
+
+
+async def _sbom(
+    sessions: async_sessionmaker[AsyncSession],
+    github: GitHubPort,
+    repo: str,
+    pull: dict[str, Any],
+    files: list[FileChange],
+    policy: Policy,
+) -> tuple[Measurement | None, str, list[SbomFinding]]:
+    """sbomCriticals from the delta of the touched manifests. With no manifest touched, no
+    advisory can be introduced (0); with manifests but no advisory database, it stays pending."""
+    if not touched_manifests(files):
+        return (
+            Measurement(key="sbomCriticals", value=0, source="no dependency manifest changed"),
+            "",
+            [],
+        )
+    result = await sbom_delta(
+        sessions,
+        github,
+        repo,
+        (pull.get("base") or {}).get("sha", ""),
+        (pull.get("head") or {}).get("sha", ""),
+        files,
+    )
+    block_high = policy.sbom.block_high
+    section = (
+        partial_env()
+        .get_template("sbom_delta.md.j2")
+        .render(
+            deltas=result.deltas,
+            findings=result.findings,
+            criticals=sbom_criticals(result.findings, block_high=block_high),
+            block_high=block_high,
+            fold_after=15,
+        )
+    )
+    if result.advisories == 0:
+        section += (
+            "\n\nNo advisory database is loaded, so the changed packages were not checked: "
+            "run `maestro osv import PATH` or set `MAESTRO_OSV_DIR`.\n"
+        )
+        return None, section, []
+    return (
+        Measurement(
+            key="sbomCriticals",
+            value=sbom_criticals(result.findings, block_high=block_high),
+            source=f"dependency delta checked against {result.advisories} OSV advisories",
+            details={"findings": [f"{f.id} {f.package} {f.version}" for f in result.findings]},
+        ),
+        section,
+        result.findings,
+    )
 
 
 @cache
@@ -174,8 +232,16 @@ async def computed_evidence(
             },
         )
         sections["decision"] = render_markdown(card, partial_env())
+    sbom_measurement, sbom_section, sbom_findings = await _sbom(
+        sessions, github, repo, pull, files, policy
+    )
+    if sbom_measurement is not None:
+        measurements["sbomCriticals"] = sbom_measurement
+    if sbom_section:
+        sections["sbom"] = sbom_section
     return Computed(
         evidence=ComputedEvidence(measurements=measurements),
+        sbom_findings=sbom_findings,
         sections=sections,
         pii_findings=blocking,
     )

@@ -1,5 +1,5 @@
-"""Publishes PII/secret findings where the author works: check-run annotations on the lines,
-and one review whose comments are GitHub suggested changes (one-click redactions).
+"""Publishes findings where the author works: check-run annotations on the lines (PII, secrets,
+vulnerable dependencies), and one review of GitHub suggested changes (one-click redactions).
 
 The review is posted once per head commit (the ledger records it), so re-runs do not repeat it.
 """
@@ -15,6 +15,7 @@ from app.render import partial_env
 from app.tables import LedgerEntry
 from checks.card_builder import PullRequestRef
 from checks.pii.models import Finding
+from checks.sbom.models import Finding as SbomFinding
 from handlers.context import HandlerContext
 from handlers.port import GitHubPort
 
@@ -33,6 +34,26 @@ def annotations(findings: list[Finding]) -> list[dict[str, Any]]:
         }
         for f in findings
     ]
+
+
+def sbom_annotations(findings: list[SbomFinding]) -> list[dict[str, Any]]:
+    """Advisories on the manifest line that introduced the vulnerable version."""
+    out = []
+    for f in findings:
+        if not f.file or not f.line:
+            continue
+        fix = f"; fixed in {f.fixed}" if f.fixed else "; no fixed version yet"
+        out.append(
+            {
+                "path": f.file,
+                "start_line": f.line,
+                "end_line": f.line,
+                "annotation_level": "failure" if f.severity.value == "critical" else "warning",
+                "title": f"{f.id}: {f.package} {f.version} ({f.severity.value})",
+                "message": (f.summary or f.id) + fix,
+            }
+        )
+    return out
 
 
 def review_comments(findings: list[Finding]) -> list[dict[str, Any]]:

@@ -31,9 +31,10 @@ from checks.obligations.waivers import Waiver
 from checks.pii.models import Finding as PiiFinding
 from checks.policy.parse import PolicyError
 from checks.proofcard import ObligationResult
+from checks.sbom.models import Finding as SbomFinding
 from handlers.context import HandlerContext
 from handlers.gather import computed_evidence, pull_request_facts, read_policy, stored_evidence
-from handlers.pii_review import annotations, post_suggestions_once
+from handlers.pii_review import annotations, post_suggestions_once, sbom_annotations
 from handlers.port import CheckRunOutput, GitHubPort
 
 log = logging.getLogger("maestro.proof")
@@ -160,6 +161,7 @@ class Evaluation:
     deadline: datetime | None = None
     sections: dict[str, str] = field(default_factory=dict)
     pii_findings: list[PiiFinding] = field(default_factory=list)
+    sbom_findings: list[SbomFinding] = field(default_factory=list)
 
 
 async def evaluate(
@@ -186,7 +188,9 @@ async def evaluate(
     deadline = None
     if awaiting_ci_evidence(results):
         deadline = since + timedelta(minutes=policy.evidence.timeout_minutes)
-    return Evaluation(results, deadline, computed.sections, computed.pii_findings)
+    return Evaluation(
+        results, deadline, computed.sections, computed.pii_findings, computed.sbom_findings
+    )
 
 
 async def prove_pull_request(
@@ -216,7 +220,10 @@ async def prove_pull_request(
     card = build_proof_card(pr, files, evaluation.results, evaluation.sections)
     title, summary = render_proof_card(card)
     output = CheckRunOutput(
-        title=title, summary=summary, annotations=annotations(evaluation.pii_findings)
+        title=title,
+        summary=summary,
+        annotations=annotations(evaluation.pii_findings)
+        + sbom_annotations(evaluation.sbom_findings),
     )
     if deadline is not None:
         await github.update_check_run(pr.repository, check_run_id, output=output)

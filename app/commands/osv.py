@@ -1,8 +1,6 @@
 """`maestro osv stats PATH`: read an offline OSV database (directory of JSON/YAML records or
 OSV's per-ecosystem all.zip) and report what it holds and what could not be read.
-
-`maestro osv import PATH` (into the database) is registered by the database layer; it calls
-`checks.sbom.load_osv` / `checks.sbom.osv.iter_osv`.
+`maestro osv import PATH`: index it into Maestro's database for pull-request scans.
 """
 
 from __future__ import annotations
@@ -23,6 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     stats.add_argument("path")
     stats.add_argument("--format", choices=["text", "json"], default="text")
     stats.set_defaults(func=run_stats)
+    importer = sub.add_parser("import", help="index the advisories under PATH into the database")
+    importer.add_argument("path", nargs="?", help="default: MAESTRO_OSV_DIR")
+    importer.set_defaults(func=run_import)
     parser.set_defaults(func=lambda _a: (parser.print_help(), 2)[1])
     return parser
 
@@ -61,3 +62,38 @@ def run_stats(args: argparse.Namespace) -> int:
         for p in problems:
             print(f"  problem: {p.file}: {p.message}")
     return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.commands.common import settings_or_exit
+
+    settings = settings_or_exit()
+    path = args.path or (str(settings.osv_dir) if settings.osv_dir else None)
+    if not path:
+        print("maestro osv import: give PATH or set MAESTRO_OSV_DIR")
+        return 2
+    if not Path(path).exists():
+        print(f"maestro osv import: {path} does not exist")
+        return 2
+    problems: list[ParseProblem] = []
+    stored, total = asyncio.run(_import(settings.database_url, path, problems))
+    print(f"indexed {stored} advisories from {path}; the database now holds {total}")
+    for p in problems[:20]:
+        print(f"  problem: {p.file}: {p.message}")
+    return 0
+
+
+async def _import(url: str, path: str, problems: list[ParseProblem]) -> tuple[int, int]:
+    from app.db import create_engine, session_factory
+    from app.osv_store import advisory_count, import_advisories
+
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            stored = await import_advisories(session, iter_osv(path, problems))
+        async with session_factory(engine)() as session:
+            return stored, await advisory_count(session)
+    finally:
+        await engine.dispose()

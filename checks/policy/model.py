@@ -116,6 +116,12 @@ class PiiSettings(_Strict):
     allow_paths: list[str] = Field(default_factory=list)
 
 
+class SbomSettings(_Strict):
+    """Treat high-severity advisories as blocking too (criticals always block)."""
+
+    block_high: bool = False
+
+
 class Policy(_Strict):
     version: Literal[1] = 1
     thresholds: Thresholds = Thresholds()
@@ -128,6 +134,7 @@ class Policy(_Strict):
     waivers: WaiverPolicy = WaiverPolicy()
     evidence: EvidenceSettings = EvidenceSettings()
     pii: PiiSettings = PiiSettings()
+    sbom: SbomSettings = SbomSettings()
     drafts: Literal["check", "neutral", "skip"] = "neutral"
     configured: bool = Field(default=False, exclude=True, description="read from a file")
 

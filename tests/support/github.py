@@ -267,6 +267,9 @@ DEFAULT_FILES: list[dict[str, Any]] = [
 
 def _contents(request: httpx.Request, base: str, files: dict[str, str]) -> httpx.Response:
     path = request.url.path.split(f"{base}/contents/", 1)[-1]
+    at_ref = f"{path}@{request.url.params.get('ref', '')}"
+    if at_ref in files:  # "path@ref" entries answer for one commit only
+        return contents_response(files[at_ref], path)
     if path in files:
         return contents_response(files[path], path)
     return httpx.Response(404, json={"message": "Not Found"})
