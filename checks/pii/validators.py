@@ -289,8 +289,10 @@ def phone_valid(text: str) -> bool:
         return False
     if len(set(digits)) <= 2 or digits in "01234567890123456789" or digits in "9876543210":
         return False
+    stripped = text.lstrip()
     national = digits[1:] if digits.startswith("1") and len(digits) == 11 else digits
-    if len(national) == 10 and not text.lstrip().startswith(("+", "0")):
+    nanp = stripped.startswith("+1") or not stripped.startswith(("+", "0"))
+    if len(national) == 10 and nanp:
         # North American Numbering Plan: area and exchange codes start with 2-9.
         if national[0] in "01" or national[3] in "01":
             return False
