@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbox import utcnow
@@ -94,14 +94,22 @@ async def append(
 
 
 async def fetch_nodes(session: AsyncSession, ids: list[NodeID]) -> dict[NodeID, bytes]:
-    """The stored hashes of the given perfect-subtree nodes (one query)."""
+    """The stored hashes of the given perfect-subtree nodes (one indexed query).
+
+    One `level = ? AND idx IN (…)` term per level: SQLite does not use the primary key for a
+    row-value `(level, idx) IN (…)`, which would make every append scan the node table.
+    """
     if not ids:
         return {}
-    keys = [(n.level, n.index) for n in ids]
+    by_level: dict[int, list[int]] = {}
+    for node in ids:
+        by_level.setdefault(node.level, []).append(node.index)
+    terms = [
+        and_(LedgerNode.level == level, LedgerNode.idx.in_(indices))
+        for level, indices in by_level.items()
+    ]
     rows = await session.execute(
-        select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-            tuple_(LedgerNode.level, LedgerNode.idx).in_(keys)
-        )
+        select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(or_(*terms))
     )
     return {NodeID(level, idx): bytes(value) for level, idx, value in rows}
 
