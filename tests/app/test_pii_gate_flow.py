@@ -78,3 +78,39 @@ async def test_pii_blocks_with_annotations_and_one_review_of_suggestions(
 
 def card_head(routes: dict) -> str:
     return json.loads(routes["create"].calls.last.request.content)["head_sha"]
+
+
+async def test_lockfile_hashes_and_uuids_pass(
+    client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
+) -> None:
+    harmless = [
+        {
+            "filename": "requirements.txt",
+            "status": "modified",
+            "additions": 2,
+            "deletions": 0,
+            "patch": (
+                "@@ -1 +1,3 @@\n certifi==2024.2.2\n"
+                "+idna==3.7 \\\n"
+                "+    --hash=sha256:"
+                "82fee1fc78add43492d3a1898bfa6d8a904cc97d8427f683ed8e798d07761aa0"
+            ),
+        },
+        {
+            "filename": "app/ids.py",
+            "status": "modified",
+            "additions": 2,
+            "deletions": 0,
+            "patch": (
+                "@@ -1 +1,3 @@\n import uuid\n"
+                '+TENANT = uuid.UUID("3f2b8c1e-9d4a-4e7b-a1c2-5e6f7a8b9c0d")\n'
+                '+COMMIT = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"'
+            ),
+        },
+    ]
+    routes = mock_pull_request_api(github, files=harmless, policy=POLICY)
+    await post_event(client, "pull_request", load_payload("pull_request/opened"))
+    await worker.run_once()
+    card = json.loads(routes["complete"].calls.last.request.content)
+    assert card["conclusion"] == "success", card["output"]["summary"]
+    assert "annotations" not in card["output"]

@@ -78,3 +78,23 @@ def test_osv_import_command_indexes_the_records(tmp_path: Path, db_url: str) -> 
     )
     assert result.returncode == 0, result.stderr
     assert "indexed 22 advisories" in result.stdout
+
+
+async def test_the_pull_request_that_fixes_it_passes(
+    client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
+) -> None:
+    await import_osv_if_empty(services.sessions, OSV)
+    pull = load_payload("pull_request/opened")["pull_request"]
+    fixed = HEAD_LOCK.replace('version = "0.5.1"', 'version = "0.5.2"')
+    assert fixed != HEAD_LOCK
+    contents = {
+        f"Cargo.lock@{pull['base']['sha']}": HEAD_LOCK,
+        f"Cargo.lock@{pull['head']['sha']}": fixed,
+    }
+    routes = mock_pull_request_api(github, files=FILES, policy=POLICY, contents=contents)
+    await post_event(client, "pull_request", load_payload("pull_request/opened"))
+    await worker.run_once()
+    card = json.loads(routes["complete"].calls.last.request.content)
+    assert card["conclusion"] == "success"
+    assert "SBOM criticals 0 is within the limit of 0" in card["output"]["summary"]
+    assert "base64" in card["output"]["summary"]  # the upgrade is in the delta table
