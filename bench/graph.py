@@ -8,7 +8,7 @@
    a baseline measured in the same run: a bare depth-limited reverse BFS with networkx
    (`nx.bfs_tree` on the reversed view), so the ratio is the cost of factors and reasons.
 
-Run: .venv/bin/python bench/graph_blast.py  (about a minute on 2 cores)
+Run: .venv/bin/python bench/graph.py  (about a minute on 2 cores)
 """
 
 from __future__ import annotations

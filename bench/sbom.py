@@ -10,7 +10,7 @@
    load time and matching throughput (components/s) of a full scan.
 
 Prints, for each, full and differential times and the ratio differential/full (target <= 0.6,
-i.e. the differential scan takes at least 40% less time). Run: `python bench/sbom_scan.py`.
+i.e. the differential scan takes at least 40% less time). Run: `python bench/sbom.py`.
 """
 
 from __future__ import annotations
