@@ -64,7 +64,7 @@ async def store(
         "received_at": now,
         "next_attempt_at": not_before or now,
     }
-    insert = sqlite_insert if session.bind.dialect.name == "sqlite" else postgresql_insert
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
     statement = insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=["id"])
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -80,7 +80,7 @@ async def claim_next(
             (Delivery.status == "processing") & (Delivery.locked_until < now)
         )
         query = select(Delivery).where(due).order_by(Delivery.next_attempt_at).limit(1)
-        if session.bind.dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         delivery = (await session.execute(query)).scalar_one_or_none()
         if delivery is None:

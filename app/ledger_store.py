@@ -44,7 +44,7 @@ class LedgerRecord:
 
 async def _lock_head(session: AsyncSession) -> LedgerHead:
     query = select(LedgerHead).where(LedgerHead.id == HEAD_ROW_ID)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     head = (await session.execute(query)).scalar_one_or_none()
     if head is None:

@@ -91,8 +91,12 @@ async def receive_webhook(request: Request) -> Response:
         return JSONResponse({"ok": True, "zen": data.get("zen"), "hook_id": data.get("hook_id")})
 
     action = data.get("action") if isinstance(data.get("action"), str) else None
-    repository = data.get("repository") if isinstance(data.get("repository"), dict) else {}
-    installation = data.get("installation") if isinstance(data.get("installation"), dict) else {}
+    repository: dict[str, Any] = (
+        data["repository"] if isinstance(data.get("repository"), dict) else {}
+    )
+    installation: dict[str, Any] = (
+        data["installation"] if isinstance(data.get("installation"), dict) else {}
+    )
     incoming = inbox.IncomingDelivery(
         id=delivery_id,
         event=event,

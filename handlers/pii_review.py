@@ -22,7 +22,7 @@ from handlers.port import GitHubPort
 MAX_REVIEW_COMMENTS = 30
 
 
-def annotations(findings: list[Finding]) -> list[dict[str, Any]]:
+def pii_annotations(findings: list[Finding]) -> list[dict[str, Any]]:
     return [
         {
             "path": f.path,

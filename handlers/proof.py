@@ -34,7 +34,7 @@ from checks.proofcard import ObligationResult
 from checks.sbom.models import Finding as SbomFinding
 from handlers.context import HandlerContext
 from handlers.gather import computed_evidence, pull_request_facts, read_policy, stored_evidence
-from handlers.pii_review import annotations, post_suggestions_once, sbom_annotations
+from handlers.pii_review import pii_annotations, post_suggestions_once, sbom_annotations
 from handlers.port import CheckRunOutput, GitHubPort
 
 log = logging.getLogger("maestro.proof")
@@ -222,7 +222,7 @@ async def prove_pull_request(
     output = CheckRunOutput(
         title=title,
         summary=summary,
-        annotations=annotations(evaluation.pii_findings)
+        annotations=pii_annotations(evaluation.pii_findings)
         + sbom_annotations(evaluation.sbom_findings),
     )
     if deadline is not None:

@@ -59,7 +59,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         event = f"{row['event']}.{row['action']}" if row["action"] else str(row["event"])
-        line = f"{row['id']}  {row['received_at'][:19]}  {event:<32} {row['status']:<10} "
+        line = f"{row['id']}  {str(row['received_at'])[:19]}  {event:<32} {row['status']:<10} "
         line += f"attempts={row['attempts']}"
         if row["last_error"]:
             line += f"  error: {str(row['last_error'])[:100]}"

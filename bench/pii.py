@@ -10,7 +10,7 @@
 3. Throughput on real files (a fixed slice of the standard library plus the lockfile
    fixtures): MB/s and lines/s for the hybrid and the regex stage, and the ratio.
 
-Run: .venv/bin/python bench/pii_eval.py  (about half a minute on 2 cores)
+Run: .venv/bin/python bench/pii.py  (about half a minute on 2 cores)
 """
 
 from __future__ import annotations
