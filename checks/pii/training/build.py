@@ -1,7 +1,7 @@
 """Build-time I/O for the PII model: read the corpus sources, write the data and the model.
 
 This is the one module under `checks/pii/` that touches the file system beyond loading the
-shipped model; the scanner never imports it. `maestro pii train` and `bench/pii_eval.py`
+shipped model; the scanner never imports it. `maestro pii train` and `bench/pii.py`
 call it. Sources, in a fixed order so a run is reproducible on the same interpreter and venv:
 
 1. the interpreter's standard library (`sysconfig` stdlib path, no site-packages),
