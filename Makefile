@@ -21,8 +21,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
+# -P: keep bench/ off sys.path, or bench/graph.py would shadow the `graph` package.
 bench: $(STAMP)
-	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python -P $$b; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

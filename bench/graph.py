@@ -8,7 +8,7 @@
    a baseline measured in the same run: a bare depth-limited reverse BFS with networkx
    (`nx.bfs_tree` on the reversed view), so the ratio is the cost of factors and reasons.
 
-Run: .venv/bin/python bench/graph.py  (about a minute on 2 cores)
+Run: .venv/bin/python bench/graph.py or `make bench`  (about a minute on 2 cores)
 """
 
 from __future__ import annotations
@@ -17,11 +17,17 @@ import datetime as dt
 import os
 import random
 import statistics
+import sys
 import sysconfig
 import time
 from pathlib import Path
 
 import networkx as nx
+
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    # Run as `python bench/graph.py`: this file's folder comes first on sys.path and the file's
+    # own name would shadow the `graph` package (`make bench` passes -P instead).
+    sys.path.pop(0)
 
 from graph.blast import blast_radius, blast_radius_on
 from graph.config import RiskPolicy
