@@ -26,12 +26,13 @@ from checks.card_builder import (
     build_proof_card,
     policy_error_result,
 )
-from checks.obligations.verify import apply_evidence_timeout, verify
+from checks.obligations.verify import apply_evidence_timeout
 from checks.obligations.waivers import Waiver
 from checks.pii.models import Finding as PiiFinding
 from checks.policy.parse import PolicyError
 from checks.proofcard import ObligationResult
 from checks.sbom.models import Finding as SbomFinding
+from handlers.assemble import card_results
 from handlers.context import HandlerContext
 from handlers.gather import computed_evidence, pull_request_facts, read_policy, stored_evidence
 from handlers.pii_review import pii_annotations, post_suggestions_once, sbom_annotations
@@ -182,7 +183,7 @@ async def evaluate(
     computed = await computed_evidence(
         ctx.sessions, github, pr.repository, pull, files, now, policy
     )
-    results = verify(policy, evidence, facts, computed.evidence, await _waivers(ctx, pr), now)
+    results = card_results(policy, evidence, facts, computed, await _waivers(ctx, pr), now)
     since = await _waiting_since(ctx, pr, now)
     results = apply_evidence_timeout(results, policy, since, now)
     deadline = None

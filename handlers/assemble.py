@@ -1,0 +1,181 @@
+"""Turns what was gathered for one change into the verifier's inputs and the Proof Card.
+
+Pure: no GitHub, no database. The Proof Card handler (after fetching files, graphs and
+manifests through the GitHub port) and `maestro proof` (after reading them from a local git
+checkout) both call these functions, so one change gets one card whichever door it came in by.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+
+from pydantic import BaseModel, Field
+
+from app.render import partial_env
+from checks.card_builder import policy_error_result
+from checks.changes import FileChange
+from checks.diff_risk import diff_risk
+from checks.evidence.model import Evidence, Measurement
+from checks.obligations.verify import ComputedEvidence, verify
+from checks.obligations.waivers import Waiver
+from checks.pii.model import PiiModel, load_model
+from checks.pii.models import Finding as PiiFinding
+from checks.pii.models import PiiConfig, ScanReport
+from checks.pii.scanner import scan_patch
+from checks.policy.model import Policy
+from checks.policy.parse import PolicyError
+from checks.proofcard import ObligationResult
+from checks.rules.facts import PullRequestFacts
+from checks.sbom.models import Delta
+from checks.sbom.models import Finding as SbomFinding
+from checks.sbom.scan import sbom_criticals
+from graph.blast import BlastRadius
+from graph.decision import decision_card, render_markdown
+
+log = logging.getLogger("maestro.assemble")
+
+
+class Computed(BaseModel):
+    """Maestro's own measurements plus the card sections that explain them."""
+
+    evidence: ComputedEvidence
+    sections: dict[str, str] = Field(default_factory=dict)
+    pii_findings: list[PiiFinding] = Field(default_factory=list)
+    sbom_findings: list[SbomFinding] = Field(default_factory=list)
+
+
+class SbomInput(BaseModel):
+    """The dependency delta of the touched manifests and what the advisory index found in it.
+    No delta at all means no manifest was touched."""
+
+    deltas: list[Delta] = Field(default_factory=list)
+    findings: list[SbomFinding] = Field(default_factory=list)
+    advisories: int = Field(default=0, description="advisories in the index consulted")
+
+
+@cache
+def _pii_model() -> PiiModel:
+    return load_model()
+
+
+def pii_scan(files: Sequence[FileChange], policy: Policy) -> ScanReport:
+    """PII and secrets on the lines the change adds (GitHub-style per-file patches)."""
+    config = PiiConfig(allow_paths=list(policy.pii.allow_paths))
+    report = ScanReport()
+    for change in files:
+        if change.patch and change.status != "removed":
+            part = scan_patch(change.filename, change.patch, config, _pii_model())
+            report.findings.extend(part.findings)
+            report.files_scanned += part.files_scanned
+            report.lines_scanned += part.lines_scanned
+    return report
+
+
+def _risk(
+    files: Sequence[FileChange], blast: BlastRadius | None, top: int
+) -> tuple[Measurement, str]:
+    """riskCap from the blast radius with its Decision Card; from the file list when the code
+    graph could not be built."""
+    if blast is None:
+        risk = diff_risk(list(files))
+        return Measurement(
+            key="riskCap",
+            value=risk.score,
+            source="computed by Maestro from the changed files (code graph unavailable)",
+            details={"factors": [f.model_dump() for f in risk.factors]},
+        ), ""
+    card = decision_card(blast, top=top)
+    return Measurement(
+        key="riskCap",
+        value=card.risk,
+        source="blast radius on the code graph",
+        details={"level": card.level, "reason_paths": [" → ".join(r.path) for r in card.reasons]},
+    ), render_markdown(card, partial_env())
+
+
+def _sbom(sbom: SbomInput, policy: Policy, local: bool) -> tuple[Measurement | None, str]:
+    """sbomCriticals from the delta of the touched manifests. With no manifest touched, no
+    advisory can be introduced (0); with manifests but no advisory index, it stays pending."""
+    if not sbom.deltas:
+        return Measurement(
+            key="sbomCriticals", value=0, source="no dependency manifest changed"
+        ), ""
+    block_high = policy.sbom.block_high
+    criticals = sbom_criticals(sbom.findings, block_high=block_high)
+    env = partial_env()
+    section = env.get_template("sbom_delta.md.j2").render(
+        deltas=sbom.deltas,
+        findings=sbom.findings,
+        criticals=criticals,
+        block_high=block_high,
+        fold_after=15,
+    )
+    if sbom.advisories == 0:
+        return None, section + env.get_template("sbom_no_index.md.j2").render(local=local)
+    return Measurement(
+        key="sbomCriticals",
+        value=criticals,
+        source=f"dependency delta checked against {sbom.advisories} OSV advisories",
+        details={"findings": [f"{f.id} {f.package} {f.version}" for f in sbom.findings]},
+    ), section
+
+
+def assemble_computed(
+    files: Sequence[FileChange],
+    policy: Policy,
+    blast: BlastRadius | None,
+    sbom: SbomInput,
+    *,
+    local: bool = False,
+    decision_top: int = 5,
+) -> Computed:
+    """Values Maestro computes from the change, with the sections explaining them: PII and
+    secrets on the added lines, risk (Decision Card) and the SBOM delta's criticals."""
+    measurements: dict[str, Measurement] = {}
+    sections: dict[str, str] = {}
+    pii = pii_scan(files, policy)
+    blocking = pii.blocking
+    measurements["piiFindings"] = Measurement(
+        key="piiFindings",
+        value=len(blocking),
+        source=f"PII and secret scan of {pii.lines_scanned} added lines",
+        details={"findings": [f"{f.path}:{f.line} {f.type.value}" for f in blocking[:20]]},
+    )
+    if blocking or pii.allowed:
+        sections["pii"] = (
+            partial_env()
+            .get_template("pii_findings.md.j2")
+            .render(blocking=blocking, allowed=pii.allowed)
+        )
+    measurements["riskCap"], decision = _risk(files, blast, decision_top)
+    if decision:
+        sections["decision"] = decision
+    sbom_measurement, sbom_section = _sbom(sbom, policy, local)
+    if sbom_measurement is not None:
+        measurements["sbomCriticals"] = sbom_measurement
+    if sbom_section:
+        sections["sbom"] = sbom_section
+    return Computed(
+        evidence=ComputedEvidence(measurements=measurements),
+        sections=sections,
+        pii_findings=blocking,
+        sbom_findings=sbom.findings if sbom_measurement is not None else [],
+    )
+
+
+def card_results(
+    policy: Policy | PolicyError,
+    evidence: Evidence,
+    facts: PullRequestFacts,
+    computed: Computed | None,
+    waivers: Sequence[Waiver] = (),
+    now: datetime | None = None,
+) -> list[ObligationResult]:
+    """The card's lines: the one failing policy line for an invalid policy, else the verdict of
+    every obligation (evidence timeouts are the handler's business: they need a clock)."""
+    if isinstance(policy, PolicyError):
+        return [policy_error_result(policy)]
+    return verify(policy, evidence, facts, computed.evidence if computed else None, waivers, now)
