@@ -145,3 +145,14 @@ def unparse(expr: Expr, need: int = 0) -> str:
         left_need, right_need = (prec + 1, prec) if expr.op == "=>" else (prec, prec + 1)
         text = f"{unparse(expr.left, left_need)} {expr.op} {unparse(expr.right, right_need)}"
     return f"({text})" if _precedence(expr) < need else text
+
+
+def calls(expr: Expr) -> list[Call]:
+    """Every function call in `expr`, left to right."""
+    if isinstance(expr, Call):
+        return [expr]
+    if isinstance(expr, Not):
+        return calls(expr.operand)
+    if isinstance(expr, Binary | Compare):
+        return calls(expr.left) + calls(expr.right)
+    return []
