@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.ledger",
     "app.commands.auditors",
     "app.commands.pii",
+    "app.commands.proof",
 )
 
 

@@ -7,7 +7,6 @@ checkout) both call these functions, so one change gets one card whichever door 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
@@ -34,8 +33,6 @@ from checks.sbom.models import Finding as SbomFinding
 from checks.sbom.scan import sbom_criticals
 from graph.blast import BlastRadius
 from graph.decision import decision_card, render_markdown
-
-log = logging.getLogger("maestro.assemble")
 
 
 class Computed(BaseModel):
