@@ -24,6 +24,9 @@ invariants:
   changelog: 'changed("api/**") => changed("CHANGELOG.md"'
 """
 
+# A policy file that keeps every default: the repository has configured Maestro.
+CONFIGURED = "version: 1\n"
+
 
 async def test_invalid_policy_fails_the_card_quoting_file_and_line(
     client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
@@ -44,7 +47,7 @@ async def test_invalid_policy_fails_the_card_quoting_file_and_line(
 async def test_missing_ci_evidence_waits_then_times_out_with_the_reason(
     client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
 ) -> None:
-    routes = mock_pull_request_api(github, policy=None)  # no file: documented defaults
+    routes = mock_pull_request_api(github, policy=CONFIGURED)  # the defaults, chosen on purpose
     await post_event(client, "pull_request", load_payload("pull_request/opened"), "pr-1")
     await worker.run_once()
     waiting = json.loads(routes["complete"].calls.last.request.content)

@@ -54,7 +54,7 @@ async def test_opened_pull_request_gets_a_completed_proof_card(
     assert complete["conclusion"] == "success"  # the policy requires only the risk cap
     assert complete["output"]["title"] == "The 1 required obligation passed"
     summary = complete["output"]["summary"]
-    assert "| ✅ | Risk |" in summary
+    assert "| ✅ passed | Risk |" in summary
     assert "2 files changed (+52 / −10)" in summary
 
     entries = await _ledger(services)
