@@ -10,11 +10,12 @@ from gidgethub import BadRequest, RedirectionException
 
 from app.github_api import RetryingGitHubAPI
 from checks.changes import FileChange
-from handlers.port import CheckRunOutput
+from handlers.port import CheckRunOutput, DownloadTooLarge
 
-# GitHub rejects check-run summaries over 65535 characters.
-MAX_SUMMARY_CHARS = 65_000
-MAX_ANNOTATIONS = 50  # per request, GitHub's limit
+# GitHub rejects check-run summaries (and texts) over 65,535 characters. The Proof Card handler
+# already cuts a long card with a link to its full page; this is the port's last safety net.
+MAX_SUMMARY_CHARS = 65_535
+MAX_ANNOTATIONS = 50  # per request, GitHub's limit; more are sent in further updates
 TRUNCATION_NOTE = "\n\n… (truncated: the full card is longer than GitHub allows)"
 
 
@@ -23,15 +24,34 @@ def _split(repo: str) -> dict[str, str]:
     return {"owner": owner, "repo": name}
 
 
-def _output(output: CheckRunOutput) -> dict[str, Any]:
-    data: dict[str, Any] = {"title": output.title[:255], "summary": output.summary}
-    if len(output.summary) > MAX_SUMMARY_CHARS:
-        data["summary"] = output.summary[:MAX_SUMMARY_CHARS] + TRUNCATION_NOTE
+def _cut(text: str) -> str:
+    if len(text) <= MAX_SUMMARY_CHARS:
+        return text
+    return text[: MAX_SUMMARY_CHARS - len(TRUNCATION_NOTE)] + TRUNCATION_NOTE
+
+
+def _output(output: CheckRunOutput, annotations: list[dict[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {"title": output.title[:255], "summary": _cut(output.summary)}
     if output.text:
-        data["text"] = output.text[:MAX_SUMMARY_CHARS]
-    if output.annotations:
-        data["annotations"] = output.annotations[:MAX_ANNOTATIONS]
+        data["text"] = _cut(output.text)
+    if annotations:
+        data["annotations"] = annotations
     return data
+
+
+def _batches(output: CheckRunOutput) -> list[list[dict[str, Any]]]:
+    """The annotations in requests of at most 50 (one empty batch when there are none)."""
+    notes = output.annotations
+    return [notes[i : i + MAX_ANNOTATIONS] for i in range(0, len(notes), MAX_ANNOTATIONS)] or [[]]
+
+
+def _run_fields(output: CheckRunOutput) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if output.details_url:
+        fields["details_url"] = output.details_url
+    if output.actions:
+        fields["actions"] = output.actions[:3]  # GitHub allows three buttons
+    return fields
 
 
 class RestGitHubPort:
@@ -53,27 +73,59 @@ class RestGitHubPort:
         body: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": status}
         if external_id:
             body["external_id"] = external_id
+        batches = _batches(output) if output is not None else [[]]
         if output is not None:
-            body["output"] = _output(output)
+            body.update(_run_fields(output), output=_output(output, batches[0]))
         response = await self.api.post("/repos/{owner}/{repo}/check-runs", _split(repo), data=body)
-        return int(response["id"])
+        check_run_id = int(response["id"])
+        if output is not None:
+            await self._more_annotations(repo, check_run_id, output, batches[1:])
+        return check_run_id
 
     async def update_check_run(
         self, repo: str, check_run_id: int, *, output: CheckRunOutput
     ) -> None:
-        await self.api.patch(
-            "/repos/{owner}/{repo}/check-runs/{check_run_id}",
-            {**_split(repo), "check_run_id": check_run_id},
-            data={"status": "in_progress", "output": _output(output)},
+        batches = _batches(output)
+        await self._patch(
+            repo,
+            check_run_id,
+            {"status": "in_progress", **_run_fields(output), "output": _output(output, batches[0])},
         )
+        await self._more_annotations(repo, check_run_id, output, batches[1:])
 
     async def complete_check_run(
         self, repo: str, check_run_id: int, *, conclusion: str, output: CheckRunOutput
     ) -> None:
+        """Complete the run with the first 50 annotations; GitHub appends the annotations of each
+        further update, so the rest follow 50 at a time with the same title and summary."""
+        batches = _batches(output)
+        await self._patch(
+            repo,
+            check_run_id,
+            {
+                "status": "completed",
+                "conclusion": conclusion,
+                **_run_fields(output),
+                "output": _output(output, batches[0]),
+            },
+        )
+        await self._more_annotations(repo, check_run_id, output, batches[1:])
+
+    async def _more_annotations(
+        self,
+        repo: str,
+        check_run_id: int,
+        output: CheckRunOutput,
+        batches: list[list[dict[str, Any]]],
+    ) -> None:
+        for batch in batches:
+            await self._patch(repo, check_run_id, {"output": _output(output, batch)})
+
+    async def _patch(self, repo: str, check_run_id: int, data: dict[str, Any]) -> None:
         await self.api.patch(
             "/repos/{owner}/{repo}/check-runs/{check_run_id}",
             {**_split(repo), "check_run_id": check_run_id},
-            data={"status": "completed", "conclusion": conclusion, "output": _output(output)},
+            data=data,
         )
 
     async def list_pull_files(self, repo: str, number: int) -> list[FileChange]:
@@ -202,6 +254,6 @@ async def _download(client: httpx.AsyncClient, url: str, max_bytes: int) -> byte
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > max_bytes:
-                raise ValueError(f"artifact larger than {max_bytes} bytes")
+                raise DownloadTooLarge(max_bytes)
             chunks.append(chunk)
     return b"".join(chunks)

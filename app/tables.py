@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -85,6 +86,28 @@ class CheckRun(Base):
     title: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProofCardRecord(Base):
+    """The latest Proof Card published on a check-run, as JSON (`checks.proofcard.ProofCard`):
+    what Maestro's `/cards/…` page shows and what the ledger entry's `card_sha256` hashes."""
+
+    __tablename__ = "proof_cards"
+
+    check_run_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    repository: Mapped[str] = mapped_column(String(255))
+    pull_number: Mapped[int] = mapped_column(Integer)
+    head_sha: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    conclusion: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(255))
+    private: Mapped[bool] = mapped_column(Boolean, default=True)  # unknown counts as private
+    card: Mapped[str] = mapped_column(Text)
+    card_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_proof_cards_repository_head", "repository", "head_sha"),)
 
 
 class LedgerHead(Base):

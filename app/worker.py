@@ -107,6 +107,8 @@ class InboxWorker:
             settings=self.settings,
             delivery_id=delivery.id,
             github_for=self.github_for,
+            attempt=delivery.attempts,
+            max_attempts=self.settings.worker_max_attempts,
         )
         try:
             data = json.loads(delivery.body)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from checks.proofcard import ObligationStatus, ProofCard
 
 if TYPE_CHECKING:
-    from checks.evidence.model import EvidenceProblem
+    from checks.evidence.model import Annotation, EvidenceProblem
     from checks.obligations.waivers import WaiverDecision
     from checks.policy.parse import PolicyProblem
     from checks.rules.evaluate import Fact
@@ -39,20 +39,72 @@ class Explainable(Protocol):
 
 def _fmt(value: object) -> str:
     if isinstance(value, float):
-        # tiny values (p95 of a fast benchmark, in ms) keep three significant digits
+        # tiny ratios keep three significant digits instead of printing "0.00"
         return f"{value:.3g}" if 0 < abs(value) < 0.1 else f"{value:.2f}"
-    return str(value)
+    return "—" if value is None else str(value)
+
+
+def duration_ms(ms: float) -> str:
+    """A duration given in milliseconds, with significant digits and a unit:
+    0.00329 → "3.29 µs", 12.345 → "12.35 ms", 1000.0 → "1000 ms", 25300 → "25.3 s"."""
+    if ms == 0:
+        return "0 ms"
+    if abs(ms) < 1:
+        return f"{ms * 1000:.3g} µs"
+    if abs(ms) < 10_000:
+        return f"{ms:.4g} ms"
+    return f"{ms / 1000:.3g} s"
+
+
+# Obligations whose values are durations in milliseconds.
+_DURATION_KEYS = frozenset({"perfP95BudgetMs"})
+
+
+def value_text(key: str, value: object) -> str:
+    """An obligation's required or actual value as the card shows it (units where it has one)."""
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if numeric and key.split(".", 1)[0] in _DURATION_KEYS:
+        return duration_ms(float(value))  # type: ignore[arg-type]
+    return _fmt(value)
+
+
+_COMPARATORS = {">=": "≥", "<=": "≤"}
+
+
+def required_text(r: Explainable) -> str:
+    """The Required cell: "≥ 0.90", "≤ 1000 ms", or the rule an invariant must satisfy."""
+    comparator = getattr(r, "comparator", None)
+    symbol = _COMPARATORS.get(getattr(comparator, "value", ""), "")
+    if r.required is None:
+        return "—"
+    if symbol:
+        return f"{symbol} {_req(r)}"
+    return str(r.required)
+
+
+def actual_text(r: Explainable) -> str:
+    """The Actual cell: the measured value with its unit; a risk raised by CEP guards shows the
+    guards' share, e.g. "0.60 (0.30 + 0.30 from CEP guards)"."""
+    text = _act(r)
+    if r.details.get("guard_risk"):
+        base = value_text(r.key, r.details.get("base_risk"))
+        text += f" ({base} + {_fmt(float(r.details['guard_risk']))} from CEP guards)"
+    return text
+
+
+def _act(r: Explainable) -> str:
+    return value_text(r.key, r.actual)
+
+
+def _req(r: Explainable) -> str:
+    return value_text(r.key, r.required)
 
 
 _REASONS: dict[str, Callable[[Explainable], str]] = {
-    "within_limit": lambda r: (
-        f"{r.title} {_fmt(r.actual)} is within the limit of {_fmt(r.required)}"
-    ),
-    "above_limit": lambda r: f"{r.title} {_fmt(r.actual)} is above the limit of {_fmt(r.required)}",
-    "meets_minimum": lambda r: f"{r.title} {_fmt(r.actual)} meets the required {_fmt(r.required)}",
-    "below_minimum": lambda r: (
-        f"{r.title} {_fmt(r.actual)} is below the required {_fmt(r.required)}"
-    ),
+    "within_limit": lambda r: f"{r.title} {_act(r)} is within the limit of {_req(r)}",
+    "above_limit": lambda r: f"{r.title} {_act(r)} is above the limit of {_req(r)}",
+    "meets_minimum": lambda r: f"{r.title} {_act(r)} meets the required {_req(r)}",
+    "below_minimum": lambda r: f"{r.title} {_act(r)} is below the required {_req(r)}",
     "pending_evidence": lambda r: (
         f"waiting for evidence: {r.source or 'no source has reported yet'}"
     ),
@@ -112,14 +164,12 @@ def _timeout(r: Explainable) -> str:
 _REASONS.update(
     {
         # schema keywords (ValidationProblem.reason)
-        "not_above_minimum": lambda r: (
-            f"{r.title} {_fmt(r.actual)} must be above {_fmt(r.required)}"
-        ),
-        "not_below_limit": lambda r: f"{r.title} {_fmt(r.actual)} must be below {_fmt(r.required)}",
+        "not_above_minimum": lambda r: f"{r.title} {_act(r)} must be above {_req(r)}",
+        "not_below_limit": lambda r: f"{r.title} {_act(r)} must be below {_req(r)}",
         "wrong_type": lambda r: f"{r.title} must be {_a(r.required)}, not {_a(r.actual)}",
         "missing_obligation": lambda r: f"{r.title} is missing from the obligations",
         "unknown_obligation": lambda r: f"{r.title!r} is not an obligation Maestro knows",
-        "wrong_value": lambda r: f"{r.title} must be {r.required}, not {_fmt(r.actual)}",
+        "wrong_value": lambda r: f"{r.title} must be {r.required}, not {_act(r)}",
         "bad_name": lambda r: (
             f"{r.title}: {r.actual!r} is not a valid name (letters, digits, '.', '_', '-')"
         ),
@@ -138,12 +188,16 @@ _REASONS.update(
         "no_valid_mutants": lambda r: "the mutation report has no valid mutant to score",
         "evidence_invalid": lambda r: _invalid(r),
         "evidence_timeout": _timeout,
+        "evidence_not_configured": lambda r: (
+            f"no {_report(r)} was uploaded; this repository has no .github/maestro.yml, "
+            "so missing CI evidence does not block"
+        ),
         "no_threshold": lambda r: f"{r.title} has no threshold in the policy",
         # rules
         "rule_holds": lambda r: f"{r.title} holds",
         "rule_failed": _rule_failed,
         "guard_raised_risk": lambda r: (
-            f"{r.title} raised the risk by {_fmt(r.details.get('risk'))}"
+            f"{r.title} does not hold, so it adds {_fmt(r.details.get('risk'))} to the risk"
         ),
         "guard_invalidated_approvals": lambda r: (
             f"{r.title}: approvals given before the last push no longer count"
@@ -166,22 +220,36 @@ def sentence(result: Explainable) -> str:
 
 def card_title(card: ProofCard) -> str:
     """The check-run title: the verdict in words, e.g. "2 of 6 obligations failed"."""
-    required = card.required_results
-    total = len(required)
+    if card.superseded_by:
+        return f"Superseded by {card.superseded_by[:7]}"
+    if card.trouble is not None:
+        if card.trouble.retrying:
+            return "Maestro hit a problem and is retrying"
+        return "Maestro could not finish"
+    total = len(card.required_results)
+    if total == 0:
+        return "No obligation is required by this repository's policy"
     failed = card.count(ObligationStatus.FAILED)
-    pending = card.count(ObligationStatus.PENDING)
-    passed = total - failed - pending
+    waived = card.count(ObligationStatus.WAIVED)
+    pending = [r for r in card.results if r.status is ObligationStatus.PENDING]
+    unconfigured = sum(1 for r in pending if r.reason == "evidence_not_configured")
+    awaiting = len(pending) - unconfigured
+    met = total - failed - len(pending)
     noun = "obligation" if total == 1 else "obligations"
+    verb = f"met ({waived} waived)" if waived else "passed"
+    tail = ""
+    if awaiting:
+        tail += f", {awaiting} awaiting evidence"
+    if unconfigured:
+        tail += f", {unconfigured} without CI evidence"
     if failed:
-        title = f"{failed} of {total} {noun} failed"
-        if pending:
-            title += f", {pending} awaiting evidence"
-        return title
+        title = f"{failed} of {total} {noun} failed" + tail
+        return title + (" (draft: not blocking)" if card.draft else "")
     if pending:
-        return f"{passed} of {total} {noun} passed, {pending} awaiting evidence"
+        return f"{met} of {total} {noun} {verb}" + tail
     if total == 1:
-        return "The 1 required obligation passed"
-    return f"All {total} {noun} passed"
+        return "The 1 required obligation was waived" if waived else f"The 1 required {noun} passed"
+    return f"All {total} {noun} {verb}"
 
 
 # Evidence problem codes (checks.evidence) -> words.
@@ -251,5 +319,32 @@ _WAIVER_REASONS: dict[str, str] = {
 
 
 def waiver_sentence(decision: WaiverDecision) -> str:
-    text = _WAIVER_REASONS.get(decision.reason, decision.reason.replace("_", " "))
-    return text.replace("{min}", decision.min_permission or "maintain")
+    return waiver_reason_text(decision.reason, decision.min_permission)
+
+
+def waiver_reason_text(reason: str, min_permission: str | None = None) -> str:
+    """Why a waiver was accepted or refused, from its reason code."""
+    text = _WAIVER_REASONS.get(reason, reason.replace("_", " "))
+    return text.replace("{min}", min_permission or "maintain")
+
+
+# Line annotation codes (checks.evidence.model.Annotation.code) -> (title, message).
+_ANNOTATIONS: dict[str, tuple[str, str]] = {
+    "uncovered_lines": (
+        "Changed lines not covered by tests",
+        "The coverage report shows no test running {lines}, which this pull request adds or "
+        "changes ({obligation}).",
+    ),
+}
+
+
+def annotation_text(annotation: Annotation, result: Explainable) -> tuple[str, str]:
+    """(title, message) of a check-run annotation on the lines a result points at."""
+    if annotation.start_line == annotation.end_line:
+        lines = f"line {annotation.start_line}"
+    else:
+        lines = f"lines {annotation.start_line}–{annotation.end_line}"
+    title, message = _ANNOTATIONS.get(
+        annotation.code, (annotation.code.replace("_", " "), "{obligation}: {lines}")
+    )
+    return title, message.format(lines=lines, obligation=result.title)

@@ -54,6 +54,21 @@ class ObligationResult(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class Trouble(BaseModel):
+    """Maestro's own trouble while computing or publishing a card (never the PR's fault).
+
+    `code` names the kind of trouble and `stage` what Maestro was doing; templates phrase both.
+    `detail` is safe to show: a status code and GitHub's message, never a URL or a token.
+    """
+
+    code: str = Field(description="github_error, github_unreachable, artifact_too_large, crash …")
+    stage: str = Field(default="", description="what Maestro was doing, e.g. reading_files")
+    detail: str = ""
+    retrying: bool = Field(default=False, description="the delivery will be retried")
+    attempt: int = 1
+    max_attempts: int = 1
+
+
 class ProofCard(BaseModel):
     """All obligation results for one head SHA, plus the overall conclusion."""
 
@@ -68,6 +83,14 @@ class ProofCard(BaseModel):
     sections: dict[str, Any] = Field(
         default_factory=dict, description="extra card sections (decision card, SBOM delta …)"
     )
+    policy_configured: bool = Field(
+        default=True, description="False: no .github/maestro.yml, the documented defaults apply"
+    )
+    draft: bool = Field(
+        default=False, description="a draft under `drafts: neutral`: shown, never blocks"
+    )
+    trouble: Trouble | None = Field(default=None, description="Maestro could not finish")
+    superseded_by: str | None = Field(default=None, description="the newer head commit")
 
     def count(self, status: ObligationStatus) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -78,10 +101,16 @@ class ProofCard(BaseModel):
 
     @property
     def conclusion(self) -> Conclusion:
-        """failure if any obligation failed; success if all passed or were waived; else neutral."""
+        """failure if any obligation failed; success if all passed or were waived; else neutral.
+
+        Maestro's own trouble and a superseded head are neutral (never red), and so is a
+        failing draft under `drafts: neutral`.
+        """
+        if self.trouble is not None or self.superseded_by is not None:
+            return Conclusion.NEUTRAL
         required = self.required_results
         if any(r.status == ObligationStatus.FAILED for r in required):
-            return Conclusion.FAILURE
+            return Conclusion.NEUTRAL if self.draft else Conclusion.FAILURE
         if all(r.status in (ObligationStatus.PASSED, ObligationStatus.WAIVED) for r in required):
             return Conclusion.SUCCESS
         return Conclusion.NEUTRAL

@@ -1,4 +1,11 @@
-"""`check_run` and `check_suite` re-runs: the user asked GitHub to recompute the Proof Card."""
+"""`check_run` and `check_suite` re-runs: the user asked GitHub to recompute the Proof Card,
+either with GitHub's own "Re-run" or with the Re-run button (`requested_action` `rerun`) a
+neutral card offers when Maestro could not finish.
+
+Every other event about check-runs and suites (created, completed, requested — including those
+about Maestro's own card) has no handler here, so the worker records it as ignored: Maestro never
+reacts to its own writes.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from app.tables import CheckRun
 from checks.card_builder import PullRequestRef
 from handlers.context import HandlerContext
 from handlers.proof import CHECK_RUN_NAME, prove_pull_request
+from handlers.publish import RERUN_ACTION
 
 router = routing.Router()
 
@@ -56,6 +64,19 @@ async def check_run_rerequested(event: sansio.Event, ctx: HandlerContext) -> Non
     check_run = event.data["check_run"]
     if check_run.get("name") != CHECK_RUN_NAME:
         ctx.outcomes.append(f"ignored: re-run of another app's check {check_run.get('name')!r}")
+        return
+    await _rerun(ctx, event, check_run["head_sha"], check_run.get("pull_requests") or [])
+
+
+@router.register("check_run", action="requested_action")
+async def check_run_requested_action(event: sansio.Event, ctx: HandlerContext) -> None:
+    check_run = event.data["check_run"]
+    identifier = (event.data.get("requested_action") or {}).get("identifier")
+    if check_run.get("name") != CHECK_RUN_NAME:
+        ctx.outcomes.append(f"ignored: action on another app's check {check_run.get('name')!r}")
+        return
+    if identifier != RERUN_ACTION["identifier"]:
+        ctx.outcomes.append(f"ignored: unknown action {identifier!r}")
         return
     await _rerun(ctx, event, check_run["head_sha"], check_run.get("pull_requests") or [])
 

@@ -22,6 +22,12 @@ class HandlerContext:
     delivery_id: str
     github_for: Callable[[int], Awaitable[GitHubPort]]
     outcomes: list[str] = field(default_factory=list)
+    attempt: int = 1  # this delivery's attempt (the inbox worker counts from 1)
+    max_attempts: int = 1  # after this one the worker parks the delivery as failed
+
+    @property
+    def last_attempt(self) -> bool:
+        return self.attempt >= self.max_attempts
 
     async def github(self, installation_id: int | None) -> GitHubPort:
         if installation_id is None:

@@ -13,11 +13,27 @@ from pydantic import BaseModel, Field
 from checks.changes import FileChange
 
 
+class DownloadTooLarge(ValueError):
+    """A download (workflow artifact, repository tarball) is larger than Maestro accepts."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than {limit} bytes")
+        self.limit = limit
+
+
 class CheckRunOutput(BaseModel):
+    """A check-run's output, plus the two check-run fields that travel with it."""
+
     title: str
     summary: str
     text: str | None = None
-    annotations: list[dict[str, Any]] = Field(default_factory=list)
+    annotations: list[dict[str, Any]] = Field(
+        default_factory=list, description="any number: the port sends them 50 per request"
+    )
+    details_url: str | None = Field(default=None, description="the full card on Maestro's page")
+    actions: list[dict[str, str]] = Field(
+        default_factory=list, description="buttons: {label, identifier, description}"
+    )
 
 
 class GitHubPort(Protocol):

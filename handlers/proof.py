@@ -18,17 +18,18 @@ from sqlalchemy import func, select
 from app import inbox, state
 from app.inbox import as_utc, utcnow
 from app.ledger_store import LedgerRecord, append
-from app.render import render_proof_card
 from app.tables import CheckRun, WaiverRecord
 from checks.card_builder import (
     PullRequestRef,
     awaiting_ci_evidence,
     build_proof_card,
     policy_error_result,
+    result_annotations,
 )
 from checks.obligations.verify import apply_evidence_timeout
 from checks.obligations.waivers import Waiver
 from checks.pii.models import Finding as PiiFinding
+from checks.policy.model import Policy
 from checks.policy.parse import PolicyError
 from checks.proofcard import ObligationResult
 from checks.sbom.models import Finding as SbomFinding
@@ -37,15 +38,18 @@ from handlers.context import HandlerContext
 from handlers.gather import computed_evidence, pull_request_facts, read_policy, stored_evidence
 from handlers.pii_review import pii_annotations, post_suggestions_once, sbom_annotations
 from handlers.port import CheckRunOutput, GitHubPort
+from handlers.publish import (
+    is_private,
+    publish_card,
+    publish_trouble,
+    subject,
+    supersede_older,
+)
 
 log = logging.getLogger("maestro.proof")
 
 CHECK_RUN_NAME = "Maestro Proof Card"
 EVIDENCE_TIMEOUT_EVENT = "maestro_evidence_timeout"
-
-
-def subject(pr: PullRequestRef) -> str:
-    return f"pr:{pr.repository}#{pr.number}"
 
 
 async def _open_check_run(
@@ -163,6 +167,7 @@ class Evaluation:
     sections: dict[str, str] = field(default_factory=dict)
     pii_findings: list[PiiFinding] = field(default_factory=list)
     sbom_findings: list[SbomFinding] = field(default_factory=list)
+    policy: Policy | None = None  # None: the policy file is invalid
 
 
 async def evaluate(
@@ -190,8 +195,30 @@ async def evaluate(
     if awaiting_ci_evidence(results):
         deadline = since + timedelta(minutes=policy.evidence.timeout_minutes)
     return Evaluation(
-        results, deadline, computed.sections, computed.pii_findings, computed.sbom_findings
+        results,
+        deadline,
+        computed.sections,
+        computed.pii_findings,
+        computed.sbom_findings,
+        policy=policy,
     )
+
+
+def draft_mode(policy: Policy | None, process_drafts: bool) -> str:
+    """How a draft pull request is treated: the policy's `drafts` when it sets one (read from
+    the base branch), else MAESTRO_PROCESS_DRAFTS (true: "check", false: "skip")."""
+    if policy is not None and policy.drafts is not None:
+        return policy.drafts
+    return "check" if process_drafts else "skip"
+
+
+class _Progress:
+    """How far one proof got, so Maestro's trouble can say where it happened."""
+
+    def __init__(self) -> None:
+        self.stage = "reading_pull"
+        self.check_run_id: int | None = None
+        self.private = True
 
 
 async def prove_pull_request(
@@ -204,67 +231,96 @@ async def prove_pull_request(
 ) -> str:
     """Create (or reuse) the in-progress check-run, evaluate the obligations, publish the card.
 
-    Returns the conclusion, or "in_progress" while CI evidence is awaited. A retried delivery
-    finds the check-run it created before (still in progress) and updates that one.
+    Returns the conclusion, "in_progress" while CI evidence is awaited, or "superseded" when
+    the pull request's head has moved past `pr.head_sha`. A retried delivery finds the
+    check-run it created before (still in progress) and updates that one. Maestro's own
+    trouble never escapes as a stuck or red check: see `handlers.publish.publish_trouble`.
     """
     github = await ctx.github(installation_id)
     assert installation_id is not None  # ctx.github raised otherwise
+    progress = _Progress()
+    try:
+        return await _prove(ctx, github, installation_id, pr, pull, reuse_open, progress)
+    except Exception as exc:
+        if progress.check_run_id is None:
+            async with ctx.sessions() as session:
+                open_run = await state.find_check_run(
+                    session, pr.repository, pr.head_sha, status="in_progress"
+                )
+            if open_run is None:
+                raise  # no card to show it on: the worker retries
+            progress.check_run_id = open_run.id
+        retry = await publish_trouble(
+            ctx,
+            github,
+            installation_id,
+            pr,
+            progress.check_run_id,
+            exc,
+            progress.stage,
+            progress.private,
+        )
+        if retry:
+            raise
+        return "neutral"
+
+
+async def _prove(
+    ctx: HandlerContext,
+    github: GitHubPort,
+    installation_id: int,
+    pr: PullRequestRef,
+    pull: dict[str, Any] | None,
+    reuse_open: bool,
+    progress: _Progress,
+) -> str:
     if pull is None:
         pull = await github.get_pull(pr.repository, pr.number)
+    progress.private = is_private(pull)
+    current = (pull.get("head") or {}).get("sha")
+    if current and current != pr.head_sha:
+        # Late work for an older head (an evidence timeout, a workflow run): the newer head's
+        # card is the one that counts; close any card still open on the old one.
+        await supersede_older(ctx, github, installation_id, pr.repository, pr.number, current)
+        ctx.outcomes.append(f"skipped: {pr.head_sha[:7]} is no longer the head ({current[:7]})")
+        return "superseded"
     if not pr.base_ref:
         pr = pr.model_copy(update={"base_ref": (pull.get("base") or {}).get("ref", "")})
+    progress.stage = "publishing"
     check_run_id = await _open_check_run(ctx, github, installation_id, pr, reuse_open)
+    progress.check_run_id = check_run_id
+    await supersede_older(ctx, github, installation_id, pr.repository, pr.number, pr.head_sha)
+    progress.stage = "reading_files"
     files = await github.list_pull_files(pr.repository, pr.number)
+    progress.stage = "evaluating"
     now = utcnow()
     evaluation = await evaluate(ctx, github, pr, pull, files, now)
-    deadline = evaluation.deadline
-    card = build_proof_card(pr, files, evaluation.results, evaluation.sections)
-    title, summary = render_proof_card(card)
-    output = CheckRunOutput(
-        title=title,
-        summary=summary,
-        annotations=pii_annotations(evaluation.pii_findings)
+    policy = evaluation.policy
+    card = build_proof_card(
+        pr,
+        files,
+        evaluation.results,
+        evaluation.sections,
+        policy_configured=policy is None or policy.configured,
+        draft=bool(pull.get("draft"))
+        and draft_mode(policy, ctx.settings.process_drafts) == "neutral",
+    )
+    progress.stage = "publishing"
+    complete = evaluation.deadline is None
+    conclusion, title = await publish_card(
+        ctx,
+        github,
+        installation_id,
+        check_run_id,
+        card,
+        complete=complete,
+        private=progress.private,
+        annotations=result_annotations(card.results)
+        + pii_annotations(evaluation.pii_findings)
         + sbom_annotations(evaluation.sbom_findings),
     )
-    if deadline is not None:
-        await github.update_check_run(pr.repository, check_run_id, output=output)
-        await _schedule_timeout(ctx, installation_id, pr, deadline)
-        conclusion, kind = "in_progress", "checkrun.updated"
-    else:
-        conclusion = card.conclusion.value
-        await github.complete_check_run(
-            pr.repository, check_run_id, conclusion=conclusion, output=output
-        )
-        kind = "checkrun.completed"
-    async with ctx.sessions() as session, session.begin():
-        await state.save_check_run(
-            session,
-            check_run_id=check_run_id,
-            installation_id=installation_id,
-            repository=pr.repository,
-            pull_number=pr.number,
-            head_sha=pr.head_sha,
-            status="in_progress" if deadline else "completed",
-            conclusion=None if deadline else conclusion,
-            title=title,
-        )
-        await append(
-            session,
-            LedgerRecord(
-                kind=kind,
-                installation_id=installation_id,
-                repository=pr.repository,
-                subject=subject(pr),
-                payload={
-                    "check_run_id": check_run_id,
-                    "head_sha": pr.head_sha,
-                    "conclusion": conclusion,
-                    "title": title,
-                    "obligations": {r.key: r.status.value for r in card.results},
-                    "delivery": ctx.delivery_id,
-                },
-            ),
-        )
+    if evaluation.deadline is not None:
+        await _schedule_timeout(ctx, installation_id, pr, evaluation.deadline)
     await post_suggestions_once(ctx, github, installation_id, pr, evaluation.pii_findings)
     log.info("%s %s: %s (%s)", subject(pr), pr.head_sha[:7], conclusion, title)
     ctx.outcomes.append(f"{subject(pr)}: {conclusion}")

@@ -1,12 +1,18 @@
-"""`pull_request` events: a new or updated head gets a fresh Proof Card."""
+"""`pull_request` events: a new or updated head gets a fresh Proof Card.
+
+Draft pull requests follow the base branch policy's `drafts` (check, neutral, skip); without
+one, MAESTRO_PROCESS_DRAFTS decides (false: skip, true: check).
+"""
 
 from __future__ import annotations
 
 from gidgethub import routing, sansio
 
 from checks.card_builder import PullRequestRef
+from checks.policy.model import Policy
 from handlers.context import HandlerContext
-from handlers.proof import prove_pull_request
+from handlers.gather import read_policy
+from handlers.proof import draft_mode, prove_pull_request
 
 router = routing.Router()
 
@@ -27,8 +33,19 @@ def pull_request_ref(event: sansio.Event) -> PullRequestRef:
 @router.register("pull_request", action="ready_for_review")
 async def pull_request_changed(event: sansio.Event, ctx: HandlerContext) -> None:
     pull = event.data["pull_request"]
-    if pull.get("draft") and not ctx.settings.process_drafts:
-        ctx.outcomes.append("skipped: draft pull request (set MAESTRO_PROCESS_DRAFTS=true)")
-        return
     installation_id = (event.data.get("installation") or {}).get("id")
-    await prove_pull_request(ctx, installation_id, pull_request_ref(event), pull=pull)
+    ref = pull_request_ref(event)
+    if pull.get("draft"):
+        github = await ctx.github(installation_id)
+        policy = await read_policy(github, ref.repository, ref.base_ref)
+        mode = draft_mode(
+            policy if isinstance(policy, Policy) else None, ctx.settings.process_drafts
+        )
+        if mode == "skip":
+            ctx.outcomes.append(
+                "skipped: draft pull request (policy `drafts: skip`)"
+                if isinstance(policy, Policy) and policy.drafts
+                else "skipped: draft pull request (set MAESTRO_PROCESS_DRAFTS=true)"
+            )
+            return
+    await prove_pull_request(ctx, installation_id, ref, pull=pull)

@@ -3,8 +3,11 @@ store it for the head commit, and recompute the Proof Card of each pull request 
 
 from __future__ import annotations
 
+from typing import Any
+
 from gidgethub import routing, sansio
 
+from app import state
 from app.inbox import utcnow
 from app.ledger_store import LedgerRecord, append
 from app.tables import EvidenceRecord
@@ -14,7 +17,9 @@ from checks.evidence.artifact import collect_evidence
 from checks.evidence.diff import parse_unified_diff
 from handlers.context import HandlerContext
 from handlers.gather import read_policy
+from handlers.port import GitHubPort
 from handlers.proof import prove_pull_request
+from handlers.publish import is_private, publish_trouble
 
 router = routing.Router()
 
@@ -43,7 +48,11 @@ async def workflow_run_completed(event: sansio.Event, ctx: HandlerContext) -> No
         ctx.outcomes.append(f"no {artifact_name} artifact in run {run['id']}")
         return
     artifact = artifacts[0]
-    data = await github.download_artifact(repository, artifact["id"], MAX_ARTIFACT_BYTES)
+    try:
+        data = await github.download_artifact(repository, artifact["id"], MAX_ARTIFACT_BYTES)
+    except Exception as exc:
+        await _evidence_trouble(ctx, github, installation_id, repository, run, pulls, exc)
+        return
     files, problems = read_artifact_zip(data, artifact_name)
     head_sha = run["head_sha"]
     for pull in pulls:
@@ -51,6 +60,8 @@ async def workflow_run_completed(event: sansio.Event, ctx: HandlerContext) -> No
         diff = parse_unified_diff(unified_diff_from_files(changes), "the pull request's diff")
         evidence = collect_evidence(files, diff, "the pull request's diff")
         evidence.problems.extend(problems)
+        for measurement in evidence.measurements.values():  # shown as the card's evidence source
+            measurement.details["artifact"] = {"name": artifact_name, "run_id": run["id"]}
         source = f"artifact {artifact_name} of workflow run {run['id']}"
         async with ctx.sessions() as session, session.begin():
             record = await session.get(EvidenceRecord, (repository, head_sha))
@@ -84,3 +95,49 @@ async def workflow_run_completed(event: sansio.Event, ctx: HandlerContext) -> No
             base_ref=(pull.get("base") or {}).get("ref", ""),
         )
         await prove_pull_request(ctx, installation_id, ref)
+
+
+async def _evidence_trouble(
+    ctx: HandlerContext,
+    github: GitHubPort,
+    installation_id: int | None,
+    repository: str,
+    run: dict[str, Any],
+    pulls: list[dict[str, Any]],
+    exc: Exception,
+) -> None:
+    """The artifact could not be fetched (too large, GitHub trouble): say so on each waiting
+    card (neutral, with Re-run, once no retry is left) and re-raise when a retry may help."""
+    assert installation_id is not None  # ctx.github raised otherwise
+    retry = False
+    shown: set[int] = set()
+    for pull in pulls:
+        async with ctx.sessions() as session:
+            waiting = await state.find_check_run(
+                session, repository, run["head_sha"], status="in_progress"
+            )
+        if waiting is None:
+            ctx.outcomes.append(f"no open card for {run['head_sha'][:7]}: {type(exc).__name__}")
+            retry = True
+            continue
+        if waiting.id in shown:
+            continue
+        shown.add(waiting.id)
+        ref = PullRequestRef(
+            repository=repository,
+            number=pull["number"],
+            head_sha=run["head_sha"],
+            base_ref=(pull.get("base") or {}).get("ref", ""),
+        )
+        retry |= await publish_trouble(
+            ctx,
+            github,
+            installation_id,
+            ref,
+            waiting.id,
+            exc,
+            "collecting_evidence",
+            is_private(pull),
+        )
+    if retry:
+        raise exc

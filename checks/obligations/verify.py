@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from checks.evidence.model import Evidence, EvidenceProblem, Measurement
+from checks.evidence.model import Evidence, Measurement
 from checks.obligations.catalog import SPECS, THRESHOLD_KEYS
 from checks.obligations.waivers import Waiver, apply_waivers
 from checks.policy.model import Policy, RuleSpec
@@ -59,18 +59,12 @@ class RuleVerdict(BaseModel):
     spec: RuleSpec
 
 
-def _problem_item(p: EvidenceProblem) -> str:
-    where = p.file + (f":{p.line}" if p.line else "") + (f" {p.pointer}" if p.pointer else "")
-    return f"{where}: {p.code}" + (f" ({p.detail})" if p.detail else "")
-
-
 def _threshold_result(
     key: str,
     eff: Effective,
     evidence: Evidence,
     computed: ComputedEvidence,
-    extra_risk: float,
-    risk_items: list[str],
+    guard_risks: list[dict[str, Any]],
 ) -> ObligationResult:
     spec = SPECS[key]
     source = computed.measurements if spec.computed else evidence.measurements
@@ -105,7 +99,6 @@ def _threshold_result(
             status=ObligationStatus.FAILED,
             reason="evidence_invalid",
             source=", ".join(sorted({p.file for p in problems})),
-            facts=[_problem_item(p) for p in problems],
             details=details,
         )
     if found is None:
@@ -119,11 +112,10 @@ def _threshold_result(
             details=details,
         )
     actual: float | int = found.value
-    facts: list[str] = []
+    extra_risk = sum(float(g["risk"]) for g in guard_risks)
     if key == "riskCap" and extra_risk:
-        details.update(base_risk=found.value, guard_risk=extra_risk)
+        details.update(base_risk=found.value, guard_risk=extra_risk, guards=guard_risks)
         actual = round(min(1.0, float(found.value) + extra_risk), 4)
-        facts = risk_items
     if eff.threshold is None:  # cannot happen: every threshold key has a default
         return ObligationResult(**base, status=ObligationStatus.PENDING, reason="no_threshold")
     if spec.comparator is Comparator.AT_LEAST:
@@ -136,7 +128,6 @@ def _threshold_result(
         reason=reason[0] if ok else reason[1],
         actual=actual,
         source=found.source,
-        facts=facts,
         details=details,
     )
 
@@ -220,13 +211,12 @@ def verify(
     eff = resolve(policy, facts.changed_files)
 
     guards = evaluate_rules(policy.cep_guards, "cepGuards", facts)
-    extra_risk, risk_items = 0.0, []
+    guard_risks: list[dict[str, Any]] = []
     for g in guards:
         if g.holds:
             continue
         if g.spec.effect == "risk":
-            extra_risk += g.spec.risk
-            risk_items.append(f"cepGuards.{g.name}: +{g.spec.risk}")
+            guard_risks.append({"name": g.name, "risk": g.spec.risk})
         elif g.spec.effect == "invalidate_approvals":
             facts, _dropped = _invalidate_stale_approvals(facts)
     invariants = evaluate_rules(policy.invariants, "invariants", facts)
@@ -234,9 +224,7 @@ def verify(
     results: list[ObligationResult] = []
     for key in ORDER:
         if key in THRESHOLD_KEYS:
-            results.append(
-                _threshold_result(key, eff[key], evidence, computed, extra_risk, risk_items)
-            )
+            results.append(_threshold_result(key, eff[key], evidence, computed, guard_risks))
             continue
         verdicts = invariants if key == "invariants" else guards
         declared = evidence.invariants if key == "invariants" else evidence.cep_guards
@@ -272,28 +260,37 @@ def verify(
     return results
 
 
+def _awaits_ci(r: ObligationResult) -> bool:
+    spec = SPECS.get(r.key.split(".", 1)[0])
+    return spec is not None and not spec.computed and spec.key in THRESHOLD_KEYS
+
+
 def apply_evidence_timeout(
     results: Sequence[ObligationResult], policy: Policy, waiting_since: datetime, now: datetime
 ) -> list[ObligationResult]:
     """After `evidence.timeout_minutes`, CI evidence still pending fails with the reason it was
-    pending; values Maestro computes itself stay pending (Maestro's trouble is never red)."""
+    pending; values Maestro computes itself stay pending (Maestro's trouble is never red).
+
+    A repository that never configured Maestro (no `.github/maestro.yml`) and whose CI uploaded
+    no evidence at all gets no wall of red: those obligations stay pending, no longer awaited
+    (`evidence_not_configured`), and the card says how to upload evidence.
+    """
     if now - waiting_since < timedelta(minutes=policy.evidence.timeout_minutes):
         return list(results)
+    ci = [r for r in results if _awaits_ci(r) and r.status is not ObligationStatus.NOT_REQUIRED]
+    never_set_up = not policy.configured and all(
+        r.status is ObligationStatus.PENDING and r.reason == "no_report" for r in ci
+    )
     out = []
     for r in results:
-        spec = SPECS.get(r.key.split(".", 1)[0])
-        if r.status is ObligationStatus.PENDING and spec is not None and not spec.computed:
+        if r.status is ObligationStatus.PENDING and _awaits_ci(r):
             details = {
                 **r.details,
                 "pending_reason": r.reason,
                 "timeout_minutes": policy.evidence.timeout_minutes,
             }
-            r = r.model_copy(
-                update={
-                    "status": ObligationStatus.FAILED,
-                    "reason": "evidence_timeout",
-                    "details": details,
-                }
-            )
+            status = ObligationStatus.PENDING if never_set_up else ObligationStatus.FAILED
+            reason = "evidence_not_configured" if never_set_up else "evidence_timeout"
+            r = r.model_copy(update={"status": status, "reason": reason, "details": details})
         out.append(r)
     return out

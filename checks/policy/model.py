@@ -135,7 +135,8 @@ class Policy(_Strict):
     evidence: EvidenceSettings = EvidenceSettings()
     pii: PiiSettings = PiiSettings()
     sbom: SbomSettings = SbomSettings()
-    drafts: Literal["check", "neutral", "skip"] = "neutral"
+    # Draft pull requests: unset, MAESTRO_PROCESS_DRAFTS decides (false: skip, true: check).
+    drafts: Literal["check", "neutral", "skip"] | None = None
     configured: bool = Field(default=False, exclude=True, description="read from a file")
 
     @field_validator("invariants", "cep_guards")

@@ -121,7 +121,11 @@ async def test_check_run_rerequest_of_our_card_uses_the_recorded_pull_request(
                 updated_at=utcnow(),
             )
         )
-    routes = mock_pull_request_api(github, repo=repo_name, number=9, check_run_id=6, files=FILES)
+    pull = load_payload("pull_request/opened")["pull_request"]
+    pull["head"]["sha"] = head  # the pull request's head is still the commit re-run
+    routes = mock_pull_request_api(
+        github, repo=repo_name, number=9, check_run_id=6, files=FILES, pull=pull
+    )
     await post_event(client, "check_run", payload)
     await worker.run_once()
     assert routes["files"].call_count == 1

@@ -24,6 +24,9 @@ invariants:
   changelog: 'changed("api/**") => changed("CHANGELOG.md"'
 """
 
+# A policy file that keeps every default: the repository has configured Maestro.
+CONFIGURED = "version: 1\n"
+
 
 async def test_invalid_policy_fails_the_card_quoting_file_and_line(
     client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
@@ -44,7 +47,7 @@ async def test_invalid_policy_fails_the_card_quoting_file_and_line(
 async def test_missing_ci_evidence_waits_then_times_out_with_the_reason(
     client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
 ) -> None:
-    routes = mock_pull_request_api(github, policy=None)  # no file: documented defaults
+    routes = mock_pull_request_api(github, policy=CONFIGURED)  # the defaults, chosen on purpose
     await post_event(client, "pull_request", load_payload("pull_request/opened"), "pr-1")
     await worker.run_once()
     waiting = json.loads(routes["complete"].calls.last.request.content)
@@ -75,3 +78,29 @@ async def test_missing_ci_evidence_waits_then_times_out_with_the_reason(
     assert final["status"] == "completed" and final["conclusion"] == "failure"
     assert "no coverage report was uploaded within 60 minutes" in final["output"]["summary"]
     assert routes["create"].call_count == 1  # the same check-run, completed
+
+
+async def test_a_repository_without_policy_or_evidence_ends_neutral_with_a_note(
+    client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
+) -> None:
+    routes = mock_pull_request_api(github, policy=None)  # never configured Maestro
+    await post_event(client, "pull_request", load_payload("pull_request/opened"))
+    await worker.run_once()
+    waiting = json.loads(routes["complete"].calls.last.request.content)
+    assert waiting["status"] == "in_progress"  # CI may still upload evidence
+    assert "This repository has no `.github/maestro.yml`" in waiting["output"]["summary"]
+    async with services.sessions() as session, session.begin():
+        earlier = utcnow() - timedelta(minutes=61)
+        await session.execute(update(CheckRun).values(created_at=earlier))
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.event == "maestro_evidence_timeout")
+            .values(next_attempt_at=earlier)
+        )
+    assert await worker.run_once() is True
+    final = json.loads(routes["complete"].calls.last.request.content)
+    assert (final["status"], final["conclusion"]) == ("completed", "neutral")
+    assert final["output"]["title"].endswith(", 3 without CI evidence")
+    summary = final["output"]["summary"]
+    assert "❌" not in summary  # no wall of red for a repository that never asked for it
+    assert "upload a `maestro-evidence` artifact from CI" in summary

@@ -8,7 +8,13 @@ import json
 import httpx
 import respx
 from sqlalchemy import select
-from support.github import DEFAULT_FILES, load_payload, mock_pull_request_api, post_event
+from support.github import (
+    DEFAULT_FILES,
+    contents_response,
+    load_payload,
+    mock_pull_request_api,
+    post_event,
+)
 
 from app.main import Services
 from app.tables import CheckRun, Delivery, LedgerEntry
@@ -54,7 +60,7 @@ async def test_opened_pull_request_gets_a_completed_proof_card(
     assert complete["conclusion"] == "success"  # the policy requires only the risk cap
     assert complete["output"]["title"] == "The 1 required obligation passed"
     summary = complete["output"]["summary"]
-    assert "| ✅ | Risk |" in summary
+    assert "| ✅ passed | Risk |" in summary
     assert "2 files changed (+52 / −10)" in summary
 
     entries = await _ledger(services)
@@ -126,7 +132,7 @@ async def test_draft_pull_requests_are_skipped_unless_configured(
     payload["pull_request"]["draft"] = True
     await post_event(client, "pull_request", payload, "draft-1")
     await worker.run_once()
-    assert not github.calls
+    assert routes["create"].call_count == 0  # only the base branch's policy was read
     assert json.loads((await _ledger(services))[-1].payload or "{}")["notes"] == [
         "skipped: draft pull request (set MAESTRO_PROCESS_DRAFTS=true)"
     ]
@@ -251,3 +257,43 @@ async def test_ledger_tree_nodes_match_the_rfc6962_root(
             plan = root_plan(size)
             nodes = await fetch_nodes(session, plan.node_ids)
             assert plan.assemble(nodes)[0] == naive_root(leaves[:size])
+
+
+async def test_the_base_policy_decides_how_drafts_are_treated(
+    client: httpx.AsyncClient,
+    services: Services,
+    worker: InboxWorker,
+    github: respx.MockRouter,
+) -> None:
+    big = [
+        {**FILES[0], "filename": f"src/module_{i}.py", "additions": 300, "deletions": 100}
+        for i in range(60)
+    ]
+    payload = load_payload("pull_request/opened")
+    payload["pull_request"]["draft"] = True
+    routes = mock_pull_request_api(
+        github, files=big, policy="required: [riskCap]\ndrafts: neutral\n"
+    )
+    await post_event(client, "pull_request", payload)
+    await worker.run_once()
+    complete = json.loads(routes["complete"].calls.last.request.content)
+    assert complete["conclusion"] == "neutral"  # it fails, but a draft never blocks
+    assert complete["output"]["title"] == "1 of 1 obligation failed (draft: not blocking)"
+    assert "`drafts: neutral`" in complete["output"]["summary"]
+
+    services.settings.process_drafts = True  # the policy overrides the setting
+    routes["policy"].mock(return_value=contents_response("required: [riskCap]\ndrafts: skip\n"))
+    await post_event(client, "pull_request", payload)
+    await worker.run_once()
+    assert routes["create"].call_count == 1
+    entry = (await _ledger(services))[-1]
+    assert json.loads(entry.payload or "{}")["notes"] == [
+        "skipped: draft pull request (policy `drafts: skip`)"
+    ]
+
+    services.settings.process_drafts = False
+    routes["policy"].mock(return_value=contents_response("required: [riskCap]\ndrafts: check\n"))
+    await post_event(client, "pull_request", payload)
+    await worker.run_once()
+    assert routes["create"].call_count == 2
+    assert json.loads(routes["complete"].calls.last.request.content)["conclusion"] == "failure"

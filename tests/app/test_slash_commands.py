@@ -119,3 +119,35 @@ async def test_unknown_command_gets_usage_and_prose_is_ignored(
     await worker.run_once()
     reply = json.loads(comments.calls.last.request.content)["body"]
     assert "unknown command 'deploy'" in reply and "/maestro waive" in reply
+
+
+async def test_recheck_by_a_writer_recomputes_the_card(
+    client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
+) -> None:
+    routes = mock_pull_request_api(github, policy="required: [riskCap]\n")
+    _permission(github, "write")
+    comments = github.post(f"/repos/{REPO}/issues/2/comments").mock(
+        return_value=httpx.Response(201, json={"id": 559})
+    )
+    await post_event(client, "issue_comment", _comment("/maestro recheck"))
+    await worker.run_once()
+    assert routes["files"].call_count == 1
+    card = json.loads(routes["complete"].calls.last.request.content)
+    assert (card["status"], card["conclusion"]) == ("completed", "success")
+    assert comments.call_count == 0  # the card is the answer
+    assert "checkrun.completed" in await _kinds(services)
+
+
+async def test_recheck_by_a_reader_is_refused(
+    client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
+) -> None:
+    routes = mock_pull_request_api(github, policy="required: [riskCap]\n")
+    _permission(github, "read")
+    comments = github.post(f"/repos/{REPO}/issues/2/comments").mock(
+        return_value=httpx.Response(201, json={"id": 560})
+    )
+    await post_event(client, "issue_comment", _comment("/maestro recheck"))
+    await worker.run_once()
+    assert routes["create"].call_count == 0
+    reply = json.loads(comments.calls.last.request.content)["body"]
+    assert "`/maestro recheck`" in reply and "your role: read" in reply

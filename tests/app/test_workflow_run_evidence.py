@@ -56,8 +56,10 @@ async def test_artifact_evidence_completes_the_card(
     payload = load_payload("workflow_run/completed.with-pull-requests")
     payload["installation"] = {"id": 1}  # App deliveries carry the installation
     run = payload["workflow_run"]
+    pull = load_payload("pull_request/opened")["pull_request"]
+    pull["head"]["sha"] = run["head_sha"]  # the run is for the pull request's current head
     routes = mock_pull_request_api(
-        github, repo=REPO, number=2, files=PR_FILES, policy=POLICY, check_run_id=9
+        github, repo=REPO, number=2, files=PR_FILES, policy=POLICY, check_run_id=9, pull=pull
     )
     listing = github.get(f"/repos/{REPO}/actions/runs/{run['id']}/artifacts").mock(
         return_value=httpx.Response(
@@ -86,6 +88,12 @@ async def test_artifact_evidence_completes_the_card(
     assert complete["conclusion"] == "failure"
     assert "Mutation score 0.33 is below the required 0.70" in summary
     assert "waiting for evidence" not in summary
+    assert f"from the maestro-evidence artifact of workflow run #{run['id']}" in summary
+    # The uncovered changed line of the coverage report is annotated where the author works.
+    notes = complete["output"]["annotations"]
+    assert [(n["path"], n["start_line"], n["title"]) for n in notes] == [
+        ("src/shop/pricing.py", 21, "Changed lines not covered by tests")
+    ]
     async with services.sessions() as session:
         record = await session.get(EvidenceRecord, (REPO, run["head_sha"]))
         kinds = (await session.execute(select(LedgerEntry.kind))).scalars().all()

@@ -65,7 +65,7 @@ def test_policy_thresholds_replace_the_defaults() -> None:
     assert validate_obligations({**VALID, "mutationScore": 0.55}, schema) == []
     schema = obligation_schema({**default_thresholds(), "perfP95BudgetMs": 100})
     (problem,) = validate_obligations(VALID, schema)
-    assert sentence(problem) == "p95 latency budget 120 is above the limit of 100"
+    assert sentence(problem) == "p95 latency budget 120 ms is above the limit of 100 ms"
 
 
 def test_structural_schema_accepts_failing_values_but_not_nonsense() -> None:
