@@ -205,9 +205,27 @@ _REASONS.update(
         "unknown_rule": lambda r: f"{r.title!r} is not defined in .github/maestro.yml",
         "no_rules_defined": lambda r: f"no {r.title.lower()} are defined in .github/maestro.yml",
         "waived": _waived,
-        "policy_invalid": lambda r: f"{r.source or '.github/maestro.yml'} is invalid",
+        "policy_invalid": lambda r: _policy_invalid(r),
     }
 )
+
+
+def _policy_invalid(result: Explainable) -> str:
+    """'.github/maestro.yml is invalid: line 3, column 18: thresholds.mutationScore: …'."""
+    text = f"{result.source or '.github/maestro.yml'} is invalid"
+    details = getattr(result, "details", None) or {}
+    problems = details.get("problems") or []
+    if not problems:
+        return text
+    first = problems[0]
+    where = f"line {first['line']}" if first.get("line") else ""
+    if where and first.get("column"):
+        where += f", column {first['column']}"
+    loc = f"{first['loc']}: " if first.get("loc") else ""
+    text += f": {where + ': ' if where else ''}{loc}{first['message']}"
+    if len(problems) > 1:
+        text += f" (and {len(problems) - 1} more)"
+    return text
 
 
 def sentence(result: Explainable) -> str:

@@ -151,7 +151,8 @@ def test_patch_coverage_below_the_threshold_blocks(
     code, out, err = proof(capsys, repo, "--coverage", str(COVERAGE), "--format", "markdown")
     assert code == 1, err
     assert out.startswith("### Maestro Proof Card · `")
-    assert "| ❌ | Spec coverage | >= 0.90 | 0.80 | Spec coverage 0.80 is below the required" in out
+    assert "| ❌ failed | Spec coverage | ≥ 0.90 | 0.80 | " in out
+    assert "(cobertura) × git diff main...feature | Spec coverage 0.80 is below the required" in out
     assert "**What blocks the merge**" in out
     assert "### Decision Card: risk" in out
     assert "the default policy (`main` has no `.github/maestro.yml`)" in out
@@ -207,7 +208,7 @@ def test_an_invalid_policy_at_the_base_fails_quoting_file_line_and_problem(
     assert ".github/maestro.yml:3:18: thresholds.mutationScore:" in out
     assert "mutationScore: 1.5" in out
     code, out, _ = proof(capsys, repo)
-    assert code == 1 and ".github/maestro.yml:3:18" in out
+    assert code == 1 and "line 3, column 18: thresholds.mutationScore" in " ".join(out.split())
 
 
 def test_missing_evidence_is_pending_and_blocks_only_under_strict(
@@ -316,7 +317,7 @@ def test_a_secret_on_an_added_line_fails_pii(
     repo.commit("key", {"cfg.py": f'A = 1\nAWS_ACCESS_KEY_ID = "{key}"\n'})
     code, out, _ = proof(capsys, repo, "--format", "markdown")
     assert code == 1
-    assert "| ❌ | PII findings | <= 0 | 1 |" in out
+    assert "| ❌ failed | PII findings | ≤ 0 | 1 |" in out
     assert "| `cfg.py` | 2 |" in out
     assert key not in out  # only masked excerpts
 
