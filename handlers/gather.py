@@ -15,7 +15,7 @@ from app.render import partial_env
 from app.tables import EvidenceRecord
 from checks.changes import FileChange
 from checks.diff_risk import diff_risk
-from checks.evidence.model import Evidence, Measurement
+from checks.evidence.model import Evidence, EvidenceProblem, Measurement
 from checks.obligations.verify import ComputedEvidence
 from checks.pii.model import PiiModel, load_model
 from checks.pii.models import Finding as PiiFinding
@@ -25,11 +25,12 @@ from checks.policy.model import Policy
 from checks.policy.parse import PolicyError, parse_policy
 from checks.rules.facts import Approval, PrEvent, PullRequestFacts
 from checks.sbom.models import Finding as SbomFinding
+from checks.sbom.models import ParseProblem
 from checks.sbom.scan import sbom_criticals
 from graph.decision import decision_card, render_markdown
 from handlers.graph_source import pull_request_blast
 from handlers.port import GitHubPort
-from handlers.sbom_source import sbom_delta, touched_manifests
+from handlers.sbom_source import may_touch_manifests, sbom_delta
 
 log = logging.getLogger("maestro.gather")
 
@@ -103,6 +104,17 @@ class Computed(BaseModel):
     sections: dict[str, str] = Field(default_factory=dict)
     pii_findings: list[PiiFinding] = Field(default_factory=list)
     sbom_findings: list[SbomFinding] = Field(default_factory=list)
+    sbom_problems: list[ParseProblem] = Field(default_factory=list)
+
+
+class SbomOutcome(BaseModel):
+    """What the dependency delta adds to the card: the measurement (None while pending or when
+    a head manifest cannot be read), its section, findings and the head manifests' problems."""
+
+    measurement: Measurement | None = None
+    section: str = ""
+    findings: list[SbomFinding] = Field(default_factory=list)
+    problems: list[ParseProblem] = Field(default_factory=list)
 
 
 async def _sbom(
@@ -112,15 +124,16 @@ async def _sbom(
     pull: dict[str, Any],
     files: list[FileChange],
     policy: Policy,
-) -> tuple[Measurement | None, str, list[SbomFinding]]:
+) -> SbomOutcome:
     """sbomCriticals from the delta of the touched manifests. With no manifest touched, no
-    advisory can be introduced (0); with manifests but no advisory database, it stays pending."""
-    if not touched_manifests(files):
-        return (
-            Measurement(key="sbomCriticals", value=0, source="no dependency manifest changed"),
-            "",
-            [],
-        )
+    advisory can be introduced (0); with manifests but no advisory database, it stays pending;
+    a touched manifest that cannot be read at head (a merge-conflict marker, a missing `-r`
+    include) fails it: the author's file is broken, and what it adds cannot be checked."""
+    none_changed = Measurement(
+        key="sbomCriticals", value=0, source="no dependency manifest changed"
+    )
+    if not may_touch_manifests(files):
+        return SbomOutcome(measurement=none_changed)
     result = await sbom_delta(
         sessions,
         github,
@@ -129,14 +142,17 @@ async def _sbom(
         (pull.get("head") or {}).get("sha", ""),
         files,
     )
+    if not result.manifests:
+        return SbomOutcome(measurement=none_changed)
     block_high = policy.sbom.block_high
+    criticals = sbom_criticals(result.findings, block_high=block_high)
     section = (
         partial_env()
         .get_template("sbom_delta.md.j2")
         .render(
             deltas=result.deltas,
             findings=result.findings,
-            criticals=sbom_criticals(result.findings, block_high=block_high),
+            criticals=criticals,
             block_high=block_high,
             fold_after=15,
         )
@@ -146,17 +162,30 @@ async def _sbom(
             "\n\nNo advisory database is loaded, so the changed packages were not checked: "
             "run `maestro osv import PATH` or set `MAESTRO_OSV_DIR`.\n"
         )
-        return None, section, []
-    return (
-        Measurement(
-            key="sbomCriticals",
-            value=sbom_criticals(result.findings, block_high=block_high),
-            source=f"dependency delta checked against {result.advisories} OSV advisories",
-            details={"findings": [f"{f.id} {f.package} {f.version}" for f in result.findings]},
-        ),
-        section,
-        result.findings,
+    out = SbomOutcome(section=section, findings=result.findings, problems=result.problems)
+    if result.problems or result.advisories == 0:
+        return out
+    out.measurement = Measurement(
+        key="sbomCriticals",
+        value=criticals,
+        source=f"dependency delta checked against {result.advisories} OSV advisories",
+        details={"findings": [f"{f.id} {f.package} {f.version}" for f in result.findings]},
     )
+    return out
+
+
+def manifest_problems(problems: list[ParseProblem]) -> list[EvidenceProblem]:
+    """Head manifests that could not be read, as the evidence problems that fail sbomCriticals."""
+    return [
+        EvidenceProblem(
+            file=p.file,
+            line=p.line,
+            code="manifest_unparseable",
+            detail=p.message,
+            obligation="sbomCriticals",
+        )
+        for p in problems
+    ]
 
 
 @cache
@@ -232,16 +261,17 @@ async def computed_evidence(
             },
         )
         sections["decision"] = render_markdown(card, partial_env())
-    sbom_measurement, sbom_section, sbom_findings = await _sbom(
-        sessions, github, repo, pull, files, policy
-    )
-    if sbom_measurement is not None:
-        measurements["sbomCriticals"] = sbom_measurement
-    if sbom_section:
-        sections["sbom"] = sbom_section
+    sbom = await _sbom(sessions, github, repo, pull, files, policy)
+    if sbom.measurement is not None:
+        measurements["sbomCriticals"] = sbom.measurement
+    if sbom.section:
+        sections["sbom"] = sbom.section
     return Computed(
-        evidence=ComputedEvidence(measurements=measurements),
-        sbom_findings=sbom_findings,
+        evidence=ComputedEvidence(
+            measurements=measurements, problems=manifest_problems(sbom.problems)
+        ),
+        sbom_findings=sbom.findings,
+        sbom_problems=sbom.problems,
         sections=sections,
         pii_findings=blocking,
     )

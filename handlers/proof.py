@@ -32,6 +32,7 @@ from checks.pii.models import Finding as PiiFinding
 from checks.policy.parse import PolicyError
 from checks.proofcard import ObligationResult
 from checks.sbom.models import Finding as SbomFinding
+from checks.sbom.models import ParseProblem
 from handlers.context import HandlerContext
 from handlers.gather import computed_evidence, pull_request_facts, read_policy, stored_evidence
 from handlers.pii_review import pii_annotations, post_suggestions_once, sbom_annotations
@@ -162,6 +163,8 @@ class Evaluation:
     sections: dict[str, str] = field(default_factory=dict)
     pii_findings: list[PiiFinding] = field(default_factory=list)
     sbom_findings: list[SbomFinding] = field(default_factory=list)
+    sbom_problems: list[ParseProblem] = field(default_factory=list)
+    sbom_block_high: bool = False
 
 
 async def evaluate(
@@ -189,7 +192,13 @@ async def evaluate(
     if awaiting_ci_evidence(results):
         deadline = since + timedelta(minutes=policy.evidence.timeout_minutes)
     return Evaluation(
-        results, deadline, computed.sections, computed.pii_findings, computed.sbom_findings
+        results,
+        deadline,
+        computed.sections,
+        computed.pii_findings,
+        computed.sbom_findings,
+        computed.sbom_problems,
+        policy.sbom.block_high,
     )
 
 
@@ -223,7 +232,11 @@ async def prove_pull_request(
         title=title,
         summary=summary,
         annotations=pii_annotations(evaluation.pii_findings)
-        + sbom_annotations(evaluation.sbom_findings),
+        + sbom_annotations(
+            evaluation.sbom_findings,
+            block_high=evaluation.sbom_block_high,
+            problems=evaluation.sbom_problems,
+        ),
     )
     if deadline is not None:
         await github.update_check_run(pr.repository, check_run_id, output=output)
