@@ -156,6 +156,13 @@ class RestGitHubPort:
             raise
         if not isinstance(item, dict) or item.get("type") != "file":
             return None
+        if not item.get("content") and (item.get("size") or item.get("encoding") == "none"):
+            # Files of 1–100 MB come without content (encoding "none"); the blob has it.
+            blob = await self.api.getitem(
+                "/repos/{owner}/{repo}/git/blobs/{file_sha}",
+                {**_split(repo), "file_sha": item["sha"]},
+            )
+            return base64.b64decode(blob.get("content", ""))
         return base64.b64decode(item.get("content", ""))
 
     async def create_issue_comment(self, repo: str, number: int, body: str) -> int:

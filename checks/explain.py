@@ -123,6 +123,7 @@ _REPORTS: dict[str, str] = {
     "specCoverage": "coverage report",
     "mutationScore": "mutation report",
     "perfP95BudgetMs": "benchmark report",
+    "sbomCriticals": "dependency manifest",
 }
 
 
@@ -285,6 +286,7 @@ _PROBLEMS: dict[str, str] = {
     "unknown_status": "unknown mutant status",
     "unknown_report_format": "Maestro does not recognise this report",
     "report_too_large": "the report is too large",
+    "manifest_unparseable": "the file could not be parsed",
     "diff_bad_hunk": "malformed hunk header",
     "diff_hunk_short": "a hunk ends before its announced line count",
 }

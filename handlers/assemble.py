@@ -17,7 +17,7 @@ from app.render import partial_env
 from checks.card_builder import policy_error_result
 from checks.changes import FileChange
 from checks.diff_risk import diff_risk
-from checks.evidence.model import Evidence, Measurement
+from checks.evidence.model import Evidence, EvidenceProblem, Measurement
 from checks.obligations.verify import ComputedEvidence, verify
 from checks.obligations.waivers import Waiver
 from checks.pii.model import PiiModel, load_model
@@ -28,7 +28,7 @@ from checks.policy.model import Policy
 from checks.policy.parse import PolicyError
 from checks.proofcard import ObligationResult
 from checks.rules.facts import PullRequestFacts
-from checks.sbom.models import Delta
+from checks.sbom.models import Delta, ParseProblem
 from checks.sbom.models import Finding as SbomFinding
 from checks.sbom.scan import sbom_criticals
 from graph.blast import BlastRadius
@@ -42,15 +42,38 @@ class Computed(BaseModel):
     sections: dict[str, str] = Field(default_factory=dict)
     pii_findings: list[PiiFinding] = Field(default_factory=list)
     sbom_findings: list[SbomFinding] = Field(default_factory=list)
+    sbom_problems: list[ParseProblem] = Field(default_factory=list)
 
 
 class SbomInput(BaseModel):
     """The dependency delta of the touched manifests and what the advisory index found in it.
-    No delta at all means no manifest was touched."""
+    No manifest, delta or problem at all means no manifest was touched."""
 
+    manifests: list[str] = Field(default_factory=list, description="the manifests diffed")
     deltas: list[Delta] = Field(default_factory=list)
     findings: list[SbomFinding] = Field(default_factory=list)
     advisories: int = Field(default=0, description="advisories in the index consulted")
+    problems: list[ParseProblem] = Field(
+        default_factory=list, description="touched head manifests that could not be read"
+    )
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.manifests or self.deltas or self.problems)
+
+
+def manifest_problems(problems: Sequence[ParseProblem]) -> list[EvidenceProblem]:
+    """Head manifests that could not be read, as the evidence problems that fail sbomCriticals."""
+    return [
+        EvidenceProblem(
+            file=p.file,
+            line=p.line,
+            code="manifest_unparseable",
+            detail=p.message,
+            obligation="sbomCriticals",
+        )
+        for p in problems
+    ]
 
 
 @cache
@@ -95,8 +118,10 @@ def _risk(
 
 def _sbom(sbom: SbomInput, policy: Policy, local: bool) -> tuple[Measurement | None, str]:
     """sbomCriticals from the delta of the touched manifests. With no manifest touched, no
-    advisory can be introduced (0); with manifests but no advisory index, it stays pending."""
-    if not sbom.deltas:
+    advisory can be introduced (0); with manifests but no advisory index, it stays pending; a
+    touched manifest that cannot be read at head fails it (through its evidence problems): the
+    author's file is broken, and what it adds cannot be checked."""
+    if not sbom.touched:
         return Measurement(
             key="sbomCriticals", value=0, source="no dependency manifest changed"
         ), ""
@@ -112,6 +137,8 @@ def _sbom(sbom: SbomInput, policy: Policy, local: bool) -> tuple[Measurement | N
     )
     if sbom.advisories == 0:
         return None, section + env.get_template("sbom_no_index.md.j2").render(local=local)
+    if sbom.problems:
+        return None, section
     return Measurement(
         key="sbomCriticals",
         value=criticals,
@@ -156,10 +183,13 @@ def assemble_computed(
     if sbom_section:
         sections["sbom"] = sbom_section
     return Computed(
-        evidence=ComputedEvidence(measurements=measurements),
+        evidence=ComputedEvidence(
+            measurements=measurements, problems=manifest_problems(sbom.problems)
+        ),
         sections=sections,
         pii_findings=blocking,
-        sbom_findings=sbom.findings if sbom_measurement is not None else [],
+        sbom_findings=sbom.findings,
+        sbom_problems=sbom.problems,
     )
 
 

@@ -19,7 +19,7 @@ from graph.blast import BlastRadius
 from handlers.assemble import Computed, SbomInput, assemble_computed
 from handlers.graph_source import pull_request_blast
 from handlers.port import GitHubPort
-from handlers.sbom_source import sbom_delta, touched_manifests
+from handlers.sbom_source import may_touch_manifests, sbom_delta
 
 log = logging.getLogger("maestro.gather")
 
@@ -92,7 +92,7 @@ async def _sbom_input(
 ) -> SbomInput:
     """The delta of the touched manifests, fetched at the base and head commits (none touched:
     nothing fetched) and matched against the OSV index in the database."""
-    if not touched_manifests(files):
+    if not may_touch_manifests(files):
         return SbomInput()
     result = await sbom_delta(
         sessions,
@@ -102,7 +102,13 @@ async def _sbom_input(
         (pull.get("head") or {}).get("sha", ""),
         files,
     )
-    return SbomInput(deltas=result.deltas, findings=result.findings, advisories=result.advisories)
+    return SbomInput(
+        manifests=result.manifests,
+        deltas=result.deltas,
+        findings=result.findings,
+        advisories=result.advisories,
+        problems=result.problems,
+    )
 
 
 async def computed_evidence(

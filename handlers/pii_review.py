@@ -16,6 +16,7 @@ from app.tables import LedgerEntry
 from checks.card_builder import PullRequestRef
 from checks.pii.models import Finding
 from checks.sbom.models import Finding as SbomFinding
+from checks.sbom.models import ParseProblem
 from handlers.context import HandlerContext
 from handlers.port import GitHubPort
 
@@ -36,9 +37,29 @@ def pii_annotations(findings: list[Finding]) -> list[dict[str, Any]]:
     ]
 
 
-def sbom_annotations(findings: list[SbomFinding]) -> list[dict[str, Any]]:
-    """Advisories on the manifest line that introduced the vulnerable version."""
+def sbom_annotations(
+    findings: list[SbomFinding],
+    *,
+    block_high: bool = False,
+    problems: list[ParseProblem] | None = None,
+) -> list[dict[str, Any]]:
+    """Advisories on the manifest line that introduced the vulnerable version ("failure" when
+    the advisory blocks the merge: critical, or high with `sbom.block_high`), and the lines of
+    head manifests that could not be parsed ("failure": they fail sbomCriticals)."""
+    blocking = {"critical", "high"} if block_high else {"critical"}
     out = []
+    for p in problems or []:
+        line = p.line or 1
+        out.append(
+            {
+                "path": p.file,
+                "start_line": line,
+                "end_line": line,
+                "annotation_level": "failure",
+                "title": f"{p.file} could not be parsed",
+                "message": p.message,
+            }
+        )
     for f in findings:
         if not f.file or not f.line:
             continue
@@ -48,7 +69,7 @@ def sbom_annotations(findings: list[SbomFinding]) -> list[dict[str, Any]]:
                 "path": f.file,
                 "start_line": f.line,
                 "end_line": f.line,
-                "annotation_level": "failure" if f.severity.value == "critical" else "warning",
+                "annotation_level": "failure" if f.severity.value in blocking else "warning",
                 "title": f"{f.id}: {f.package} {f.version} ({f.severity.value})",
                 "message": (f.summary or f.id) + fix,
             }

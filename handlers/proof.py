@@ -33,6 +33,7 @@ from checks.policy.model import Policy
 from checks.policy.parse import PolicyError
 from checks.proofcard import ObligationResult
 from checks.sbom.models import Finding as SbomFinding
+from checks.sbom.models import ParseProblem
 from handlers.assemble import card_results
 from handlers.context import HandlerContext
 from handlers.gather import computed_evidence, pull_request_facts, read_policy, stored_evidence
@@ -168,6 +169,7 @@ class Evaluation:
     pii_findings: list[PiiFinding] = field(default_factory=list)
     sbom_findings: list[SbomFinding] = field(default_factory=list)
     policy: Policy | None = None  # None: the policy file is invalid
+    sbom_problems: list[ParseProblem] = field(default_factory=list)
 
 
 async def evaluate(
@@ -201,6 +203,7 @@ async def evaluate(
         computed.pii_findings,
         computed.sbom_findings,
         policy=policy,
+        sbom_problems=computed.sbom_problems,
     )
 
 
@@ -317,7 +320,11 @@ async def _prove(
         private=progress.private,
         annotations=result_annotations(card.results)
         + pii_annotations(evaluation.pii_findings)
-        + sbom_annotations(evaluation.sbom_findings),
+        + sbom_annotations(
+            evaluation.sbom_findings,
+            block_high=bool(policy and policy.sbom.block_high),
+            problems=evaluation.sbom_problems,
+        ),
     )
     if evaluation.deadline is not None:
         await _schedule_timeout(ctx, installation_id, pr, evaluation.deadline)

@@ -1,4 +1,9 @@
-"""`maestro sbom diff OLD NEW` and `maestro sbom scan FILE`: the SBOM engine on local files.
+"""`maestro sbom diff OLD NEW` and `maestro sbom scan PATH...`: the SBOM engine on local files.
+
+`scan` takes files and directories (searched for manifests, see `sbom_files.discover`): by
+default each file is diffed against its version at `--base` (a git revision); `--full` scans
+every component of the whole set. `-r` includes and the manifests next to a lockfile are read
+from disk for the new side and from OLD's folder or the git revision for the old side.
 
 Exit status: 0 nothing blocks; 1 blocking advisories (critical, or high with --block-high);
 2 a file could not be read or parsed.
@@ -9,12 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.commands.sbom_files import GitRevision, discover, disk_resolver
 from checks.sbom import (
     Delta,
     OsvIndex,
@@ -58,10 +62,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     scan = sub.add_parser(
         "scan",
-        help="advisories in a manifest: what changed since --base (a git ref), or --full",
+        help="advisories in manifests: what changed since --base (a git ref), or --full",
     )
-    scan.add_argument("file")
-    scan.add_argument("--full", action="store_true", help="scan every component")
+    scan.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="lockfiles, manifests or SBOMs, or directories to search for them",
+    )
+    scan.add_argument(
+        "--full", action="store_true", help="scan every component of every manifest found"
+    )
     scan.add_argument("--base", default="HEAD", help="git revision to diff against (default HEAD)")
     common(scan)
     scan.set_defaults(func=run_scan)
@@ -74,17 +85,6 @@ def _read(path: str) -> bytes:
     except OSError as exc:
         print(f"maestro sbom: cannot read {path}: {exc.strerror}", file=sys.stderr)
         raise SystemExit(2) from None
-
-
-def _resolver(base_dir: Path) -> Callable[[str, str], bytes | None]:
-    def resolve(target: str, including: str) -> bytes | None:
-        path = (base_dir / Path(including).parent / target).resolve()
-        try:
-            return path.read_bytes()
-        except OSError:
-            return None
-
-    return resolve
 
 
 def load_index(osv_dir: str | None) -> tuple[OsvIndex | None, list[str]]:
@@ -105,46 +105,42 @@ def run_diff(args: argparse.Namespace) -> int:
     old, new = _read(args.old), _read(args.new)
     name = args.new
     report = differential_scan(
-        {name: (old, new)}, index or OsvIndex(), fmt=args.fmt, resolve=_resolver(Path.cwd())
+        {name: (old, new)},
+        index or OsvIndex(),
+        fmt=args.fmt,
+        resolve=disk_resolver(),
+        base_resolve=disk_resolver(anchor=args.new, real=args.old),
     )
     if args.full:
-        full = full_scan(
-            {name: new}, index or OsvIndex(), fmt=args.fmt, resolve=_resolver(Path.cwd())
-        )
+        full = full_scan({name: new}, index or OsvIndex(), fmt=args.fmt, resolve=disk_resolver())
         report.mode, report.findings, report.scanned = "full", full.findings, full.scanned
     return _emit(report, index, notes, args)
 
 
-def _git_base(path: str, rev: str) -> bytes | None:
-    p = Path(path).resolve()
-    try:
-        top = subprocess.run(
-            ["git", "-C", str(p.parent), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            check=True,
-            text=True,
-        ).stdout.strip()
-        rel = p.relative_to(Path(top).resolve()).as_posix()
-        return subprocess.run(
-            ["git", "-C", top, "show", f"{rev}:{rel}"], capture_output=True, check=True
-        ).stdout
-    except (OSError, ValueError, subprocess.CalledProcessError):
-        return None
-
-
 def run_scan(args: argparse.Namespace) -> int:
     index, notes = load_index(args.osv_dir)
-    head = _read(args.file)
-    resolve = _resolver(Path.cwd())
+    files = discover(args.paths)
+    if not files:
+        print("maestro sbom: no lockfile, manifest or SBOM found", file=sys.stderr)
+        return 2
+    heads = {f: _read(f) for f in files}
     if args.full:
-        report = full_scan({args.file: head}, index or OsvIndex(), fmt=args.fmt, resolve=resolve)
-    else:
-        base = _git_base(args.file, args.base)
+        report = full_scan(heads, index or OsvIndex(), fmt=args.fmt, resolve=disk_resolver())
+        return _emit(report, index, notes, args)
+    git = GitRevision(args.base)
+    pairs: dict[str, tuple[bytes | None, bytes]] = {}
+    for f, head in heads.items():
+        base = git.read(f)
         if base is None:
-            notes.append(f"no version of {args.file} at {args.base}: every component is new")
-        report = differential_scan(
-            {args.file: (base, head)}, index or OsvIndex(), fmt=args.fmt, resolve=resolve
-        )
+            notes.append(f"no version of {f} at {args.base}: every component is new")
+        pairs[f] = (base, head)
+    report = differential_scan(
+        pairs,
+        index or OsvIndex(),
+        fmt=args.fmt,
+        resolve=disk_resolver(),
+        base_resolve=git.resolver(),
+    )
     return _emit(report, index, notes, args)
 
 
@@ -268,6 +264,7 @@ def _print_text(report: ScanReport, criticals: int, block_high: bool) -> None:
             out(f"      {f.summary}\n")
     for p in report.problems:
         where = f"{p.file}:{p.line}" if p.line else p.file
-        out(f"  problem: {where}: {p.message}\n")
+        side = " (base version)" if p.side == "base" else ""
+        out(f"  problem{side}: {where}: {p.message}\n")
     for n in report.notes:
         out(f"  note: {n}\n")

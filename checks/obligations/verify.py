@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from checks.evidence.model import Evidence, Measurement
+from checks.evidence.model import Evidence, EvidenceProblem, Measurement
 from checks.obligations.catalog import SPECS, THRESHOLD_KEYS
 from checks.obligations.waivers import Waiver, apply_waivers
 from checks.policy.model import Policy, RuleSpec
@@ -36,9 +36,14 @@ ORDER = (
 
 
 class ComputedEvidence(BaseModel):
-    """Values Maestro computes itself; an absent key means "not computed yet"."""
+    """Values Maestro computes itself; an absent key means "not computed yet", unless a problem
+    names it (e.g. a dependency manifest the pull request broke), which fails it."""
 
     measurements: dict[str, Measurement] = Field(default_factory=dict)
+    problems: list[EvidenceProblem] = Field(default_factory=list)
+
+    def problems_for(self, key: str) -> list[EvidenceProblem]:
+        return [p for p in self.problems if p.obligation == key]
 
     @classmethod
     def of(cls, **values: tuple[float | int, str]) -> ComputedEvidence:
@@ -91,7 +96,7 @@ def _threshold_result(
             source=found.source if found else "",
             details=details,
         )
-    problems = [] if spec.computed else evidence.problems_for(key)
+    problems = (computed if spec.computed else evidence).problems_for(key)
     if found is None and problems:
         details["problems"] = [p.model_dump(exclude_none=True) for p in problems]
         return ObligationResult(

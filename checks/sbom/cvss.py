@@ -3,10 +3,12 @@
 * v3.0 / v3.1: the base equations of the FIRST specification (CVSS v3.1 specification
   document §7.1 and Appendix A for Roundup; v3.0 rounds up to one decimal with a plain
   ceiling).
-* v4.0: its score comes from the MacroVector lookup table and interpolation of the FIRST
-  calculator; we do not carry that table. If the `cvss` package (Red Hat's implementation of
-  the FIRST reference) is installed it is used; otherwise `score_v4` returns None and the
-  caller falls back to the database's own label and says so.
+* v4.0: the score comes from the MacroVector lookup table and the interpolation of the FIRST
+  calculator. That table and algorithm are carried by the `cvss` package (Red Hat Product
+  Security's implementation, kept in step with the FIRST reference calculator; LGPL-3.0-or-later,
+  used unmodified as a runtime dependency), so `score_v4` always computes a score. Only the
+  eleven base metrics are scored (CVSS-B): threat, environmental and supplemental metrics in
+  the vector are dropped first, as the v3 scorer ignores temporal metrics.
 
 Ratings (v3.1 §5 and v4.0 §2): 0.0 none, 0.1–3.9 low, 4.0–6.9 medium, 7.0–8.9 high,
 9.0–10.0 critical.
@@ -16,6 +18,9 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_CEILING, Decimal
+
+from cvss import CVSS4  # type: ignore[import-untyped,unused-ignore]
+from cvss.exceptions import CVSS4Error  # type: ignore[import-untyped,unused-ignore]
 
 from checks.sbom.models import Severity
 
@@ -82,17 +87,32 @@ def score_v3(vector: str) -> float:
     return roundup(min(impact + exploitability, 10))
 
 
-def score_v4(vector: str) -> float | None:
-    """CVSS v4.0 base score through the optional `cvss` package; None when it is absent."""
-    if not vector.startswith("CVSS:4.0/"):
+_V4_BASE = ("AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA")
+
+
+def base_vector_v4(vector: str) -> str:
+    """The vector reduced to its base metrics, in the specification's order."""
+    parts = vector.strip().split("/")
+    if not parts or parts[0] != "CVSS:4.0":
         raise CvssError(f"not a CVSS v4 vector: {vector!r}")
+    metrics: dict[str, str] = {}
+    for part in parts[1:]:
+        key, sep, value = part.partition(":")
+        if not sep or key in metrics:
+            raise CvssError(f"bad or repeated metric {part!r} in {vector!r}")
+        metrics[key] = value
+    missing = [k for k in _V4_BASE if k not in metrics]
+    if missing:
+        raise CvssError(f"missing base metric(s) {', '.join(missing)} in {vector!r}")
+    return "CVSS:4.0/" + "/".join(f"{k}:{metrics[k]}" for k in _V4_BASE)
+
+
+def score_v4(vector: str) -> float:
+    """CVSS v4.0 base score (CVSS-B) of a vector, computed by the `cvss` package."""
+    base = base_vector_v4(vector)
     try:
-        from cvss import CVSS4  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    try:
-        return float(CVSS4(vector).base_score)
-    except Exception as exc:  # the library raises its own error types
+        return float(CVSS4(base).base_score)
+    except CVSS4Error as exc:
         raise CvssError(f"bad CVSS v4 vector {vector!r}: {exc}") from exc
 
 

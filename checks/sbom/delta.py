@@ -87,7 +87,9 @@ def diff_manifest(
 
     Equivalent to `delta(parse(base), parse(head))`, but cheaper: both files are split into
     raw entries, identical entries are set aside unparsed, and components are built only for
-    packages that have at least one differing entry. Problems are those of the head file.
+    packages that have at least one differing entry. `resolve` reads the head's `-r` includes
+    and `base_resolve` the base's (both are given the including file's path as named by `path`).
+    Problems of the head go to `problems`, those of the base to `base_problems` (side "base").
     """
     empty = b""
     b_split = split_manifest(
@@ -115,4 +117,6 @@ def diff_manifest(
     h_keys = [k for k in h_entries if (k[0], k[1]) in touched]
     result = delta(b_split.build_keys(b_keys), h_split.build_keys(h_keys), manifest=path)
     result.problems = list(h_split.problems)
+    if base is not None:
+        result.base_problems = [p.model_copy(update={"side": "base"}) for p in b_split.problems]
     return result

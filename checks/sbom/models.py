@@ -46,6 +46,9 @@ class ParseProblem(BaseModel):
     line: int | None = None
     message: str
     format: str = ""
+    side: str = Field(
+        default="", description="'base' when met in the base version of a diffed file"
+    )
 
 
 class ParseResult(BaseModel):
@@ -99,7 +102,13 @@ class Delta(BaseModel):
     upgraded: list[VersionChange] = Field(default_factory=list)
     downgraded: list[VersionChange] = Field(default_factory=list)
     licence_changes: list[LicenceChange] = Field(default_factory=list)
-    problems: list[ParseProblem] = Field(default_factory=list)
+    problems: list[ParseProblem] = Field(
+        default_factory=list, description="what could not be read in the head version"
+    )
+    base_problems: list[ParseProblem] = Field(
+        default_factory=list,
+        description="what could not be read in the base version (the delta may be inexact)",
+    )
 
     @property
     def is_empty(self) -> bool:
@@ -191,8 +200,7 @@ class SeverityRating(BaseModel):
     score: float | None = None
     vector: str | None = None
     source: str = Field(
-        description="cvss_v3_computed | cvss_v4_computed | database_specific | none; "
-        "'+v4_not_computed' is appended when a v4 vector was present but not scored"
+        description="cvss_v4_computed | cvss_v3_computed | database_specific | none"
     )
 
 

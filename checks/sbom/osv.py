@@ -160,7 +160,6 @@ def advisory_severity(adv: Advisory, affected: OsvAffected | None = None) -> Sev
     if affected is not None and isinstance(affected.database_specific.get("cvss"), str):
         entries.append({"type": "CVSS_V3", "score": affected.database_specific["cvss"]})
     best: tuple[float, str, str] | None = None
-    v4_unscored = False
     for kind in ("CVSS_V4", "CVSS_V3"):
         for entry in entries:
             vector = entry.get("score")
@@ -170,9 +169,6 @@ def advisory_severity(adv: Advisory, affected: OsvAffected | None = None) -> Sev
                 score = score_v4(vector) if kind == "CVSS_V4" else score_v3(vector)
             except CvssError:
                 continue
-            if score is None:
-                v4_unscored = True
-                continue
             if best is None or score > best[0]:
                 best = (
                     score,
@@ -181,10 +177,9 @@ def advisory_severity(adv: Advisory, affected: OsvAffected | None = None) -> Sev
                 )
         if best is not None:
             break
-    suffix = "+v4_not_computed" if v4_unscored else ""
     if best is not None:
         return SeverityRating(
-            severity=rating(best[0]), score=best[0], vector=best[1], source=best[2] + suffix
+            severity=rating(best[0]), score=best[0], vector=best[1], source=best[2]
         )
     label = None
     for spec in (affected.database_specific if affected else {}, adv.database_specific):
@@ -192,8 +187,8 @@ def advisory_severity(adv: Advisory, affected: OsvAffected | None = None) -> Sev
             label = spec["severity"].upper()
             break
     if label in _LABELS:
-        return SeverityRating(severity=_LABELS[label], source="database_specific" + suffix)
-    return SeverityRating(severity=Severity.UNKNOWN, source="none" + suffix)
+        return SeverityRating(severity=_LABELS[label], source="database_specific")
+    return SeverityRating(severity=Severity.UNKNOWN, source="none")
 
 
 # --- index ------------------------------------------------------------------------------

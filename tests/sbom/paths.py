@@ -7,6 +7,7 @@ from pathlib import Path
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SBOM = FIXTURES / "sbom"
 OSV = FIXTURES / "osv"
+OSV_MORE = FIXTURES / "osv-more"  # real records beyond the corpus (README there)
 LOCK = SBOM / "lockfiles"
 GEN = SBOM / "generated"
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,6 +13,8 @@ from hypothesis import strategies as st
 from checks.sbom import cvss
 from checks.sbom.cvss import CvssError, rating, score_v3
 from checks.sbom.models import Severity
+
+ROOT = Path(__file__).resolve().parents[2]
 
 KNOWN = [
     ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),
@@ -88,23 +94,52 @@ _v31 = st.builds(
 )
 
 
-try:
-    import cvss as _reference  # noqa: F401  (Red Hat's implementation of the FIRST reference)
-
-    HAS_REF = True
-except ImportError:
-    HAS_REF = False
-
-
-@pytest.mark.skipif(not HAS_REF, reason="the `cvss` reference package is not installed")
 @settings(max_examples=400, deadline=None)
 @given(_v31)
 def test_v31_agrees_with_the_reference_implementation(vector):
-    import cvss as ref
+    import cvss as ref  # Red Hat's implementation of the FIRST reference
 
     assert score_v3(vector) == float(ref.CVSS3(vector).base_score)
 
 
-def test_v4_score_when_the_cvss_package_is_present():
-    pytest.importorskip("cvss")
-    assert cvss.score_v4("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N") == 9.3
+V4_KNOWN = [
+    ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3),
+    ("CVSS:4.0/AV:L/AC:L/AT:N/PR:N/UI:P/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 8.5),
+    ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N", 6.9),  # GHSA-25hc
+    ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N", 0.0),
+]
+
+
+@pytest.mark.parametrize("vector,score", V4_KNOWN)
+def test_known_v4_scores(vector, score):
+    assert cvss.score_v4(vector) == score
+
+
+def test_v4_base_score_ignores_threat_and_supplemental_metrics():
+    base = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
+    assert cvss.score_v4(base + "/E:U/CR:L/S:N/AU:Y") == 9.3
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [
+        "CVSS:4.0/AV:N/AC:L",
+        "CVSS:4.0/AV:X/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        "CVSS:4.0/AV:N/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+    ],
+)
+def test_bad_v4_vectors_are_rejected(vector):
+    with pytest.raises(CvssError):
+        cvss.score_v4(vector)
+
+
+def test_the_v4_scorer_is_a_runtime_dependency():
+    """Production installs `.` without extras: the v4 scorer must not hide in [dev]."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = [re.split(r"[<>=!~ \[]", d, maxsplit=1)[0] for d in project["dependencies"]]
+    dev = [
+        re.split(r"[<>=!~ \[]", d, maxsplit=1)[0] for d in project["optional-dependencies"]["dev"]
+    ]
+    assert "cvss" in runtime
+    assert "cvss" not in dev

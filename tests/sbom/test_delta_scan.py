@@ -19,7 +19,8 @@ from checks.sbom import (
     scan_components,
 )
 from checks.sbom.models import Delta, Finding
-from sbom.paths import LOCK, all_pairs
+from checks.sbom.osv import OsvIndex, load_osv
+from sbom.paths import LOCK, OSV, OSV_MORE, all_pairs
 
 PAIRS = all_pairs()
 
@@ -254,3 +255,87 @@ def test_components_without_version_or_ecosystem_are_not_matched(osv_index):
         Component(name="semver", version="7.3.7", ecosystem="", file="f"),
     ]
     assert scan_components(comps, osv_index) == []
+
+
+# (base, head, edits made to the head to bring vulnerable versions in, advisories expected)
+VULNERABLE_PRS = {
+    "PyPI": (
+        "pip/sigstore-gh-action-sigstore-python/cbab91d8551b/main.txt",
+        "pip/sigstore-gh-action-sigstore-python/74e004047800/main.txt",
+        [("requests==2.34.2", "requests==2.30.0"), ("idna==3.18", "idna==3.6")],
+        {("PYSEC-2023-74", "requests", "2.30.0"), ("PYSEC-2024-60", "idna", "3.6")},
+    ),
+    "npm": (
+        "npm/octokit-webhooks/76f8deb2d40c/package-lock.json",
+        "npm/octokit-webhooks/0355b158c05f/package-lock.json",
+        [],
+        {("GHSA-c2qf-rxjj-qqgw", "semver", "7.3.7"), ("GHSA-grv7-fg5c-xmjg", "braces", "3.0.2")},
+    ),
+    "crates.io": (
+        "cargo/rustsec-rustsec/b2af1cc8c192/Cargo.lock",
+        "cargo/rustsec-rustsec/7fad63bdb0a7/Cargo.lock",
+        [
+            ('name = "regex"\nversion = "1.13.1"', 'name = "regex"\nversion = "1.5.4"'),
+            ('name = "h2"\nversion = "0.4.15"', 'name = "h2"\nversion = "0.4.1"'),
+        ],
+        {("RUSTSEC-2022-0013", "regex", "1.5.4"), ("RUSTSEC-2024-0003", "h2", "0.4.1")},
+    ),
+    "Go": (
+        "go/sigstore-rekor/d53aa51f4c39/go.sum",
+        "go/sigstore-rekor/a8544a8e30ac/go.sum",
+        [
+            ("golang.org/x/net v0.57.0", "golang.org/x/net v0.17.0"),
+            ("x/text v0.41.0", "x/text v0.3.6"),
+        ],
+        {
+            ("GO-2024-2687", "golang.org/x/net", "v0.17.0"),
+            ("GO-2021-0113", "golang.org/x/text", "v0.3.6"),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("ecosystem", sorted(VULNERABLE_PRS))
+def test_differential_and_full_agree_with_findings_in_each_ecosystem(osv_index, ecosystem):
+    """A PR that brings vulnerable versions into a real lockfile: the differential scan finds
+    exactly what the full scan of the head finds for the changed components, and those are the
+    corpus advisories."""
+    base_rel, head_rel, edits, expected = VULNERABLE_PRS[ecosystem]
+    base = (LOCK / base_rel).read_text()
+    head = (LOCK / head_rel).read_text()
+    for old, new in edits:
+        assert old in head
+        head = head.replace(old, new)
+    name = head_rel.rsplit("/", 1)[1]
+    diff = differential_scan({name: (base, head)}, osv_index)
+    full = full_scan({name: head}, osv_index)
+    assert not diff.problems and not full.problems
+    changed = {(c.ecosystem, c.name, c.version) for d in diff.deltas for c in d.head_changed()}
+    assert _fkeys(diff.findings) == _fkeys(
+        [f for f in full.findings if (f.ecosystem, f.package, f.version) in changed]
+    )
+    assert expected <= {(f.id, f.package, f.version) for f in diff.findings}
+    assert {f.ecosystem for f in diff.findings} == {ecosystem}
+    assert diff.scanned < full.scanned
+
+
+def test_records_that_alias_each_other_are_one_finding():
+    """PYSEC-2023-74 (PyPA) names GHSA-j8r2-6x86-q33q (GitHub) as an alias: the same
+    requests vulnerability matches once, under the record with a computed CVSS score."""
+    records = load_osv(OSV) + load_osv(OSV_MORE)
+    index = OsvIndex(a for a in records if a.id in ("PYSEC-2023-74", "GHSA-j8r2-6x86-q33q"))
+    comp = _c("requests", "2.30.0", None, eco="PyPI")
+    assert len(index.match(comp)) == 2
+    [finding] = scan_components([comp], index)
+    assert finding.id == "GHSA-j8r2-6x86-q33q"
+    assert {"PYSEC-2023-74", "CVE-2023-32681"} <= set(finding.aliases)
+    assert (finding.severity, finding.severity_source, finding.fixed) == (
+        Severity.MEDIUM,
+        "cvss_v3_computed",
+        "2.31.0",
+    )
+    critical = [f.model_copy(update={"severity": Severity.CRITICAL}) for f in index.match(comp)]
+    assert sbom_criticals(critical) == 1
+    elsewhere = [f.model_copy(update={"file": "other.txt"}) for f in critical]
+    assert sbom_criticals(critical + elsewhere) == 1
+    assert len(scan_components([comp, comp.model_copy(update={"file": "b.txt"})], index)) == 2

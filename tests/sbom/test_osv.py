@@ -11,7 +11,7 @@ import pytest
 from checks.sbom import Component, OsvIndex, advisory_from_osv, advisory_severity, load_osv
 from checks.sbom.ecosystems import make_purl
 from checks.sbom.models import Severity
-from sbom.paths import OSV
+from sbom.paths import OSV, OSV_MORE
 
 
 def comp(ecosystem: str, name: str, version: str) -> Component:
@@ -177,16 +177,28 @@ V4 = {
 }
 
 
-def test_v4_without_the_scoring_package_falls_back_and_says_so(monkeypatch):
-    from checks.sbom import osv
-
-    monkeypatch.setattr(osv, "score_v4", lambda _v: None)
-    sev = advisory_severity(advisory_from_osv(V4))
-    assert sev.severity == Severity.HIGH
-    assert sev.source == "database_specific+v4_not_computed"
-
-
-def test_v4_scored_when_possible():
-    pytest.importorskip("cvss")
+def test_v4_vector_is_scored_and_beats_the_database_label():
     sev = advisory_severity(advisory_from_osv(V4))
     assert (sev.severity, sev.score, sev.source) == (Severity.CRITICAL, 9.3, "cvss_v4_computed")
+
+
+def test_real_v4_record_is_scored_from_its_vector():
+    """GHSA-25hc-qcg6-38wj (socket.io, github/advisory-database) carries a v3.1 and a v4.0
+    vector and the label HIGH; the v4.0 base score (6.9) is what counts."""
+    [adv] = load_osv(OSV_MORE / "github-advisory-database" / "GHSA-25hc-qcg6-38wj.json")
+    sev = advisory_severity(adv, adv.affected[0])
+    assert (sev.severity, sev.score, sev.source) == (Severity.MEDIUM, 6.9, "cvss_v4_computed")
+    assert sev.vector is not None and sev.vector.startswith("CVSS:4.0/")
+    [finding] = OsvIndex([adv]).match(comp("npm", "socket.io", "4.6.1"))
+    assert (finding.severity_source, finding.fixed) == ("cvss_v4_computed", "4.6.2")
+
+
+def test_every_vector_in_the_osv_fixtures_is_scored():
+    """No advisory in the corpus (and the extra real records) falls back to a label when it
+    carries a CVSS vector."""
+    for adv in load_osv(OSV) + load_osv(OSV_MORE):
+        for aff in adv.affected or [None]:
+            sev = advisory_severity(adv, aff)
+            vectors = [s for s in adv.severity + (aff.severity if aff else [])]
+            if any(v.get("type") in ("CVSS_V3", "CVSS_V4") for v in vectors):
+                assert sev.source.startswith("cvss_"), (adv.id, sev)

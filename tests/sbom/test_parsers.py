@@ -197,8 +197,10 @@ GENERATED_NPM = {
     "rel",
     [
         "npm/package-lock.json",
+        "npm-v1/package-lock.json",
         "pnpm-v9/pnpm-lock.yaml",
         "pnpm-v6/pnpm-lock.yaml",
+        "pnpm-v5/pnpm-lock.yaml",
         "yarn-v1/yarn.lock",
         "yarn-berry/yarn.lock",
     ],
@@ -212,7 +214,7 @@ def test_generated_npm_family_lockfiles_agree(rel):
         assert c.name in _line_text(path, c.line)
         assert c.purl and c.purl.startswith("pkg:npm/")
     by = {c.name: c for c in result.components}
-    if "yarn-v1" not in rel:  # yarn v1 does not record the project's own dependencies
+    if "-v1" not in rel:  # npm and yarn v1 locks do not record the project's dependencies
         assert by["semver"].direct is True and by["braces"].direct is False
     if rel.startswith(("pnpm", "npm")):
         assert by["semver"].dev is False
@@ -330,6 +332,8 @@ def test_detection_by_content_alone(name, expected):
         ("yarn-v1/yarn.lock", "yarn.lock"),
         ("yarn-berry/yarn.lock", "yarn.lock"),
         ("pnpm-v9/pnpm-lock.yaml", "pnpm-lock.yaml"),
+        ("pnpm-v5/pnpm-lock.yaml", "pnpm-lock.yaml"),
+        ("npm-v1/package-lock.json", "package-lock.json"),
         ("cyclonedx-py/bom.xml", "cyclonedx-xml"),
         ("cyclonedx-py/bom.cdx.json", "cyclonedx-json"),
     ],

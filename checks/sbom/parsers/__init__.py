@@ -12,19 +12,17 @@ import re
 from collections.abc import Callable
 
 from checks.sbom.models import ParseResult
-from checks.sbom.parsers.base import Split, problem
+from checks.sbom.parsers.base import Resolver, Split, problem
 from checks.sbom.parsers.golang import split_go_mod, split_go_sum
 from checks.sbom.parsers.javascript import (
-    split_package_json,
     split_package_lock,
     split_pnpm_lock,
     split_yarn_lock,
 )
+from checks.sbom.parsers.package_json import split_package_json
+from checks.sbom.parsers.pyproject import split_pipfile_lock, split_pyproject
 from checks.sbom.parsers.python import (
-    Resolver,
-    split_pipfile_lock,
     split_poetry_lock,
-    split_pyproject,
     split_requirements,
     split_uv_lock,
 )
@@ -35,7 +33,14 @@ from checks.sbom.parsers.sbomdocs import (
     split_spdx_json,
 )
 
-__all__ = ["FORMATS", "Split", "detect_format", "parse_manifest", "split_manifest"]
+__all__ = [
+    "FORMATS",
+    "Resolver",
+    "Split",
+    "detect_format",
+    "parse_manifest",
+    "split_manifest",
+]
 
 FORMATS: dict[str, Callable[[str, str], Split]] = {
     "requirements": split_requirements,
@@ -53,6 +58,16 @@ FORMATS: dict[str, Callable[[str, str], Split]] = {
     "spdx-json": split_spdx_json,
     "package.json": split_package_json,
     "pyproject.toml": split_pyproject,
+}
+
+# Formats that read other files through the resolver: `-r` includes, or the manifest next to a
+# lockfile that tells direct dependencies from transitive ones.
+_READS_OTHER_FILES: dict[str, Callable[[str, str, Resolver | None], Split]] = {
+    "requirements": split_requirements,
+    "poetry.lock": split_poetry_lock,
+    "Pipfile.lock": split_pipfile_lock,
+    "package-lock.json": split_package_lock,
+    "yarn.lock": split_yarn_lock,
 }
 
 _BY_NAME: dict[str, str] = {
@@ -176,8 +191,8 @@ def split_manifest(
             ],
         )
     try:
-        if kind == "requirements":
-            return split_requirements(text, path, resolve)
+        if kind in _READS_OTHER_FILES:
+            return _READS_OTHER_FILES[kind](text, path, resolve)
         return FORMATS[kind](text, path)
     except Exception as exc:  # a malformed file must never escape to the caller
         line = getattr(exc, "line", None) or getattr(exc, "lineno", None)

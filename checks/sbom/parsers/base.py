@@ -21,6 +21,23 @@ from checks.sbom.models import Component, ParseProblem
 # (ecosystem, normalised name, discriminator): entries of one package share the first two.
 EntryKey = tuple[str, str, str]
 Builder = Callable[[EntryKey, Any], list[Component]]
+# resolve(path as written, file it is written in) -> text of that file, or None. Reads `-r`
+# includes of requirements files, and the manifest next to a lockfile (Pipfile, pyproject.toml,
+# package.json) that tells which locked packages are direct dependencies.
+Resolver = Callable[[str, str], "str | bytes | None"]
+
+
+def read_sibling(resolve: Resolver | None, name: str, file: str) -> str | None:
+    """Text of the file `name` next to `file`, when the caller can read it; else None."""
+    if resolve is None:
+        return None
+    try:
+        data = resolve(name, file)
+    except Exception:  # a resolver's trouble only costs the direct/transitive flag
+        return None
+    if data is None:
+        return None
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
 
 @dataclass

@@ -14,11 +14,14 @@ from checks.sbom.parsers.base import (
     EntryKey,
     Lines,
     ManifestError,
+    Resolver,
     Split,
     component,
     key_for,
     problem,
+    read_sibling,
 )
+from checks.sbom.parsers.package_json import root_deps
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -45,7 +48,11 @@ def _licence(value: Any) -> str | None:
 _LOCK_KEY = r'^\s*"((?:[^"\\]|\\.)*)"\s*:\s*\{'
 
 
-def split_package_lock(text: str, file: str) -> Split:
+def split_package_lock(text: str, file: str, resolve: Resolver | None = None) -> Split:
+    """package-lock.json v2/v3 name the root's dependencies in `packages[""]`. A v1 lock does
+    not: an entry nested under another package is transitive; a top-level one is direct when
+    the package.json next to the lock (read through `resolve`) asks for it, and without that
+    file when no other entry requires it; otherwise unknown (None)."""
     fmt = "package-lock.json"
     split = Split(file=file, format=fmt)
     try:
@@ -111,14 +118,25 @@ def split_package_lock(text: str, file: str) -> Split:
     deps = doc.get("dependencies")
     v1_offsets: dict[str, list[int]] = {}
     if isinstance(deps, dict):  # lockfileVersion 1: a nested tree
+        root = root_deps(read_sibling(resolve, "package.json", file))
+        required: set[str] = set()
         stack: list[tuple[str, dict[str, Any]]] = [("", deps)]
         while stack:
             prefix, level = stack.pop()
             for name, entry in level.items():
                 path = f"{prefix}node_modules/{name}"
                 split.entries[key_for(NPM, name, path)] = entry
+                if isinstance(entry, dict) and isinstance(entry.get("requires"), dict):
+                    required.update(entry["requires"])
                 if isinstance(entry, dict) and isinstance(entry.get("dependencies"), dict):
                     stack.append((path + "/", entry["dependencies"]))
+
+        def v1_direct(path: str, name: str) -> bool | None:
+            if path.count("node_modules/") > 1:
+                return False
+            if root is not None:
+                return root.direct(name)
+            return True if name not in required else None
 
         def build_v1(key: EntryKey, entry: Any) -> list:
             path = key[2]
@@ -135,7 +153,7 @@ def split_package_lock(text: str, file: str) -> Split:
                     ecosystem=NPM,
                     file=file,
                     line=line,
-                    direct=None,
+                    direct=v1_direct(path, name),
                     dev=bool(entry.get("dev")),
                 )
             ]
@@ -193,11 +211,16 @@ def _blocks(text: str) -> list[tuple[int, str]]:
 _YARN1_VERSION = re.compile(r'^\s+version:?\s+"?([^"\s]+)"?\s*$', re.M)
 
 
-def split_yarn_lock(text: str, file: str) -> Split:
+def split_yarn_lock(text: str, file: str, resolve: Resolver | None = None) -> Split:
+    """yarn.lock v1 (berry: see `_split_yarn_berry`). v1 does not record the root's
+    dependencies; with the package.json next to it (through `resolve`) an entry is direct when
+    one of its `name@range` keys is a range the root asks for, else `direct` is None."""
     if "__metadata:" in text:
         return _split_yarn_berry(text, file)
     fmt = "yarn.lock"
     split = Split(file=file, format=fmt)
+    root = root_deps(read_sibling(resolve, "package.json", file))
+    served: set[str] = set()
     lines_of: dict[EntryKey, int] = {}
     for line, block in _blocks(text):
         body = "\n".join(ln for ln in block.splitlines() if not ln.lstrip().startswith("#"))
@@ -212,14 +235,29 @@ def split_yarn_lock(text: str, file: str) -> Split:
         m = _YARN1_VERSION.search(body)
         version = m.group(1) if m else ""
         key = key_for(NPM, name, f"{version}|{header}")
-        split.entries[key] = (name, version, body)
+        keys = [d.strip().strip('"') for d in descriptors]
+        split.entries[key] = (name, version, keys, body)
         lines_of[key] = line
+        if root is not None and root.direct(name, keys):
+            served.add(name)
 
     def build(key: EntryKey, raw: Any) -> list:
-        name, version, _body = raw
+        name, version, keys, _body = raw
         if not version:
             raise ManifestError(f"entry for {name!r} has no version", lines_of[key])
-        return [component(name=name, version=version, ecosystem=NPM, file=file, line=lines_of[key])]
+        direct = None
+        if root is not None and (name in served or name not in root.ranges):
+            direct = root.direct(name, keys)
+        return [
+            component(
+                name=name,
+                version=version,
+                ecosystem=NPM,
+                file=file,
+                line=lines_of[key],
+                direct=direct,
+            )
+        ]
 
     split.build = build
     return split
@@ -380,53 +418,6 @@ def split_pnpm_lock(text: str, file: str) -> Split:
                 line=line,
                 direct=is_direct,
                 dev=dev,
-            )
-        ]
-
-    split.build = build
-    return split
-
-
-# --- package.json (a manifest, not a lockfile) -------------------------------------------
-
-_EXACT = re.compile(r"^=?v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
-
-
-def split_package_json(text: str, file: str) -> Split:
-    """package.json: declared dependencies; only exact versions count as versions (ranges
-    resolve in the lockfile), so the others have an empty version and are not matched."""
-    fmt = "package.json"
-    split = Split(file=file, format=fmt)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        split.problems.append(problem(file, fmt, f"invalid JSON: {exc.msg}", exc.lineno))
-        return split
-    except RecursionError:
-        split.problems.append(problem(file, fmt, "JSON nested too deeply", None))
-        return split
-    if not isinstance(doc, dict):
-        split.problems.append(problem(file, fmt, "top level is not an object", 1))
-        return split
-    for field in ("dependencies", "optionalDependencies", "devDependencies"):
-        deps = doc.get(field)
-        if isinstance(deps, dict):
-            for name, spec in deps.items():
-                split.entries.setdefault(key_for(NPM, name, ""), (name, spec, field))
-    lines = Lines(text)
-
-    def build(_key: EntryKey, raw: Any) -> list:
-        name, spec, field = raw
-        version = spec.lstrip("=v") if isinstance(spec, str) and _EXACT.match(spec) else ""
-        return [
-            component(
-                name=name,
-                version=version,
-                ecosystem=NPM,
-                file=file,
-                line=lines.find_line(json.dumps(name) + ":"),
-                direct=True,
-                dev=field == "devDependencies",
             )
         ]
 

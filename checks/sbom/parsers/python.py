@@ -1,12 +1,10 @@
-"""Python manifests: requirements files, poetry.lock, uv.lock and Pipfile.lock."""
+"""Python lockfiles: requirements files, poetry.lock and uv.lock."""
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 import tomllib
-from collections.abc import Callable
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -14,17 +12,16 @@ from packaging.requirements import InvalidRequirement, Requirement
 from checks.sbom.ecosystems import PYPI, pep503
 from checks.sbom.parsers.base import (
     EntryKey,
-    Lines,
     ManifestError,
+    Resolver,
     Split,
     component,
     key_for,
     problem,
+    read_sibling,
     toml_error_line,
 )
-
-# resolve(include as written, including file) -> text of the included file, or None
-Resolver = Callable[[str, str], "str | bytes | None"]
+from checks.sbom.parsers.pyproject import declared_names, exact_pin
 
 # --- requirements files -----------------------------------------------------------------
 
@@ -83,13 +80,6 @@ def _logical_lines(text: str) -> list[tuple[int, str, list[str]]]:
     return out
 
 
-def _exact_pin(req: Requirement) -> str:
-    specs = list(req.specifier)
-    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
-        return specs[0].version
-    return ""
-
-
 def split_requirements(
     text: str, file: str, resolve: Resolver | None = None, _seen: set[str] | None = None
 ) -> Split:
@@ -146,7 +136,7 @@ def split_requirements(
             req = Requirement(req_text)
         except InvalidRequirement as exc:
             raise ManifestError(f"invalid requirement: {exc}", lineno) from exc
-        version = _exact_pin(req) if req.url is None else ""
+        version = exact_pin(req) if req.url is None else ""
         return [
             component(
                 name=req.name, version=version, ecosystem=PYPI, file=src, line=lineno, direct=direct
@@ -212,10 +202,14 @@ def _block_key(ecosystem: str, block: str, line: int) -> tuple[EntryKey, int]:
     return key_for(ecosystem, name, f"{version}#{line if not name else ''}"), name_line
 
 
-def split_poetry_lock(text: str, file: str) -> Split:
-    """poetry.lock (lock-version 1.x and 2.x): [[package]] tables; dev from category/groups."""
+def split_poetry_lock(text: str, file: str, resolve: Resolver | None = None) -> Split:
+    """poetry.lock (lock-version 1.x and 2.x): [[package]] tables; dev from category/groups.
+    The lock does not say which packages are direct; the pyproject.toml next to it does, when
+    it can be read (through `resolve`), else `direct` is unknown (None)."""
     fmt = "poetry.lock"
     split = Split(file=file, format=fmt)
+    sibling = read_sibling(resolve, "pyproject.toml", file)
+    direct = declared_names(sibling) if sibling is not None else None
     lines_of: dict[EntryKey, tuple[int, int]] = {}
     for line, block in toml_package_blocks(text):
         key, name_line = _block_key(PYPI, block, line)
@@ -233,8 +227,17 @@ def split_poetry_lock(text: str, file: str) -> Split:
             dev = pkg.get("category") == "dev"
         elif isinstance(pkg.get("groups"), list):
             dev = "main" not in pkg["groups"]
+        is_direct = (pep503(name) in direct) if direct is not None else None
         return [
-            component(name=name, version=version, ecosystem=PYPI, file=file, line=line, dev=dev)
+            component(
+                name=name,
+                version=version,
+                ecosystem=PYPI,
+                file=file,
+                line=line,
+                direct=is_direct,
+                dev=dev,
+            )
         ]
 
     split.build = build
@@ -304,124 +307,4 @@ def split_uv_lock(text: str, file: str) -> Split:
     split.build = build
     if not split.entries and header not in text:
         _validate_toml(text, file, fmt, split)
-    return split
-
-
-# --- Pipfile.lock -----------------------------------------------------------------------
-
-
-def split_pipfile_lock(text: str, file: str) -> Split:
-    """Pipfile.lock: JSON with `default` and `develop` sections of pinned packages."""
-    fmt = "Pipfile.lock"
-    split = Split(file=file, format=fmt)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        split.problems.append(problem(file, fmt, f"invalid JSON: {exc.msg}", exc.lineno))
-        return split
-    if not isinstance(doc, dict):
-        split.problems.append(problem(file, fmt, "top level is not an object", 1))
-        return split
-    lines = Lines(text)
-    for section in ("default", "develop"):
-        entries = doc.get(section) or {}
-        if not isinstance(entries, dict):
-            split.problems.append(problem(file, fmt, f"'{section}' is not an object"))
-            continue
-        for name, entry in entries.items():
-            split.entries[key_for(PYPI, name, section)] = (name, entry)
-
-    def build(key: EntryKey, raw: Any) -> list:
-        name, entry = raw
-        section = key[2]
-        if not isinstance(entry, dict):
-            raise ManifestError(f"entry {name!r} is not an object")
-        version = entry.get("version", "")
-        version = version[2:] if isinstance(version, str) and version.startswith("==") else ""
-        line = lines.find_line(json.dumps(name) + ":", _section_offset(text, section))
-        return [
-            component(
-                name=name,
-                version=version,
-                ecosystem=PYPI,
-                file=file,
-                line=line,
-                direct=None,
-                dev=section == "develop",
-            )
-        ]
-
-    split.build = build
-    return split
-
-
-def _section_offset(text: str, section: str) -> int:
-    pos = text.find(f'"{section}":')
-    return max(pos, 0)
-
-
-# --- pyproject.toml (a manifest, not a lockfile) -----------------------------------------
-
-
-def split_pyproject(text: str, file: str) -> Split:
-    """pyproject.toml: PEP 621 dependencies, optional-dependencies and dependency-groups, and
-    Poetry's tables. Only exact pins count as versions."""
-    fmt = "pyproject.toml"
-    split = Split(file=file, format=fmt)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        split.problems.append(problem(file, fmt, f"invalid TOML: {exc}", toml_error_line(exc, 1)))
-        return split
-    reqs: list[tuple[str, bool]] = []
-    project: dict[str, Any] = doc["project"] if isinstance(doc.get("project"), dict) else {}
-    reqs += [(r, False) for r in project.get("dependencies", []) or [] if isinstance(r, str)]
-    for group in (project.get("optional-dependencies") or {}).values():
-        reqs += [(r, False) for r in group if isinstance(r, str)] if isinstance(group, list) else []
-    for group in (doc.get("dependency-groups") or {}).values():
-        reqs += [(r, True) for r in group if isinstance(r, str)] if isinstance(group, list) else []
-    poetry = (doc.get("tool") or {}).get("poetry") or {}
-    tables: list[tuple[Any, bool]] = [(poetry.get("dependencies"), False)]
-    tables += [(poetry.get("dev-dependencies"), True)]
-    for group in (poetry.get("group") or {}).values():
-        if isinstance(group, dict):
-            tables.append((group.get("dependencies"), True))
-    lines = Lines(text)
-    for table, dev in tables:
-        if not isinstance(table, dict):
-            continue
-        for name, spec in table.items():
-            if name.lower() == "python":
-                continue
-            version = spec if isinstance(spec, str) else (spec or {}).get("version", "")
-            pin = (
-                version if isinstance(version, str) and re.match(r"^\d[\w.!+-]*$", version) else ""
-            )
-            split.entries.setdefault(key_for(PYPI, name, ""), (name, pin, dev))
-    for req_text, dev in reqs:
-        try:
-            req = Requirement(req_text)
-        except InvalidRequirement as exc:
-            split.problems.append(
-                problem(file, fmt, f"invalid requirement: {exc}", lines.find_line(req_text))
-            )
-            continue
-        split.entries.setdefault(key_for(PYPI, req.name, ""), (req.name, _exact_pin(req), dev))
-
-    def build(_key: EntryKey, raw: Any) -> list:
-        name, version, dev = raw
-        line = lines.find_line(f'"{name}') or lines.find_line(f"{name} =")
-        return [
-            component(
-                name=name,
-                version=version,
-                ecosystem=PYPI,
-                file=file,
-                line=line,
-                direct=True,
-                dev=dev,
-            )
-        ]
-
-    split.build = build
     return split

@@ -79,12 +79,12 @@ def split_cyclonedx_json(text: str, file: str) -> Split:
     meta = doc.get("metadata")
     if isinstance(meta, dict) and isinstance(meta.get("component"), dict):
         root_ref = meta["component"].get("bom-ref")
-    direct: set[str] | None = None
+    direct: set[str] | None = None  # unknown unless the graph has an entry for the root
     deps = doc.get("dependencies")
     if isinstance(deps, list) and root_ref:
-        direct = set()
         for d in deps:
             if isinstance(d, dict) and d.get("ref") == root_ref:
+                direct = direct or set()
                 direct.update(x for x in d.get("dependsOn", []) or [] if isinstance(x, str))
     stack = [doc.get("components")]
     while stack:
@@ -144,14 +144,33 @@ class _NoEntities(Exception):
     pass
 
 
-def _cdx_xml_components(text: str) -> list[dict[str, Any]]:
-    """Components (not metadata or tools) of a CycloneDX XML document, with their line."""
+class _CdxXml:
+    """What a CycloneDX XML document holds for us: its components (not metadata or tools) with
+    their line, the bom-ref of the component it describes, and its dependency graph."""
+
+    def __init__(self) -> None:
+        self.components: list[dict[str, Any]] = []
+        self.root_ref: str | None = None
+        self.depends: dict[str, list[str]] = {}
+
+    def direct_refs(self) -> set[str] | None:
+        """bom-refs the described component depends on; None when the document has no graph
+        for it (then direct/transitive is unknown)."""
+        if self.root_ref is None or self.root_ref not in self.depends:
+            return None
+        return set(self.depends[self.root_ref])
+
+
+def _cdx_xml_components(text: str) -> _CdxXml:
+    """Read a CycloneDX XML document (see `_CdxXml`); DOCTYPEs are refused."""
     parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    out: list[dict[str, Any]] = []
+    doc = _CdxXml()
+    out = doc.components
     path: list[str] = []
     stack: list[dict[str, Any]] = []
     text_buf: list[str] = []
+    dep_owner: list[str] = []
 
     def local(tag: str) -> str:
         return tag.rsplit("}", 1)[-1]
@@ -161,6 +180,15 @@ def _cdx_xml_components(text: str) -> list[dict[str, Any]]:
         parent = path[-1] if path else ""
         path.append(name)
         text_buf.clear()
+        if name == "component" and parent == "metadata":
+            doc.root_ref = attrs.get("bom-ref")
+        if name == "dependency" and "dependencies" in path:
+            ref = attrs.get("ref", "")
+            if parent == "dependencies" and len(path) == 3:
+                dep_owner.append(ref)
+                doc.depends.setdefault(ref, [])
+            elif parent == "dependency" and dep_owner and len(path) == 4:
+                doc.depends[dep_owner[-1]].append(ref)
         if name == "component" and parent == "components" and "metadata" not in path:
             stack.append(
                 {
@@ -202,14 +230,14 @@ def _cdx_xml_components(text: str) -> list[dict[str, Any]]:
     parser.CharacterDataHandler = chars
     parser.StartDoctypeDeclHandler = doctype
     parser.Parse(text, True)
-    return out
+    return doc
 
 
 def split_cyclonedx_xml(text: str, file: str) -> Split:
     fmt = "CycloneDX XML"
     split = Split(file=file, format=fmt)
     try:
-        comps = _cdx_xml_components(text)
+        doc = _cdx_xml_components(text)
     except xml.parsers.expat.ExpatError as exc:
         split.problems.append(problem(file, fmt, f"invalid XML: {exc}", exc.lineno))
         return split
@@ -217,7 +245,8 @@ def split_cyclonedx_xml(text: str, file: str) -> Split:
         split.problems.append(problem(file, fmt, str(exc), 1))
         return split
     xml_lines: dict[EntryKey, int] = {}
-    for comp in comps:
+    direct = doc.direct_refs()
+    for comp in doc.components:
         if not comp.get("name"):
             continue
         eco, cname, _ = _identity(comp.get("purl"), comp["name"], comp.get("group"), "")
@@ -238,6 +267,7 @@ def split_cyclonedx_xml(text: str, file: str) -> Split:
                 ecosystem=eco,
                 file=file,
                 line=line,
+                direct=(comp.get("bom-ref") in direct) if direct is not None else None,
                 licence=" AND ".join(comp["licenses"]) or None,
                 purl=comp.get("purl") or None,
             )
