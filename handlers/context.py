@@ -22,6 +22,8 @@ class HandlerContext:
     delivery_id: str
     github_for: Callable[[int], Awaitable[GitHubPort]]
     outcomes: list[str] = field(default_factory=list)
+    # Drops a cached installation token (the installation was deleted or suspended).
+    forget_token: Callable[[int], None] | None = None
 
     async def github(self, installation_id: int | None) -> GitHubPort:
         if installation_id is None:
