@@ -80,18 +80,24 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if migrate:
-            await upgrade_async(settings.database_url)
-        if settings.osv_dir is not None:
-            await import_osv_if_empty(services.sessions, settings.osv_dir)
         tasks: list[asyncio.Task[None]] = []
-        if start_worker:
-            router = build_router()
-            for _ in range(worker_count):
-                worker = InboxWorker(services.sessions, settings, router, services.github_for)
-                services.workers.append(worker)
-                tasks.append(asyncio.create_task(worker.run()))
-        try:
+        try:  # a failed start-up also closes the engine and the HTTP client
+            if migrate:
+                await upgrade_async(settings.database_url)
+            if settings.osv_dir is not None:
+                await import_osv_if_empty(services.sessions, settings.osv_dir)
+            if start_worker:
+                router = build_router()
+                for _ in range(worker_count):
+                    worker = InboxWorker(
+                        services.sessions,
+                        settings,
+                        router,
+                        services.github_for,
+                        forget_token=services.github.forget,
+                    )
+                    services.workers.append(worker)
+                    tasks.append(asyncio.create_task(worker.run()))
             yield
         finally:
             for worker in services.workers:
@@ -101,6 +107,8 @@ def create_app(
                     await task
             await services.github.aclose()
             await engine.dispose()
+            if services.engine is not engine:
+                await services.engine.dispose()
 
     app = Starlette(
         routes=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import socket
 
 import httpx
 import respx
@@ -113,7 +114,12 @@ async def test_readyz_reports_an_unreachable_database(
     await services.engine.dispose()
     from app.db import create_engine, session_factory
 
-    services.engine = create_engine("sqlite+aiosqlite:////nonexistent/dir/db.sqlite")
+    # A PostgreSQL port nothing listens on: refused at once, and (unlike a SQLite file that
+    # cannot be opened) no driver thread outlives the test's event loop.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    services.engine = create_engine(f"postgresql+asyncpg://maestro@127.0.0.1:{dead_port}/maestro")
     services.sessions = session_factory(services.engine)
     response = await client.get("/readyz")
     assert response.status_code == 503
