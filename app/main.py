@@ -14,10 +14,12 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from app import ledger_api, pages
+from app.app_identity import AppIdentityCache
 from app.db import create_engine, session_factory
 from app.github_factory import GitHubFactory
 from app.migrate import upgrade_async
 from app.settings import Settings, load_settings
+from app.setup_states import SetupStates
 from app.webhook import receive_webhook
 from app.worker import InboxWorker
 from handlers.port import GitHubPort
@@ -49,7 +51,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     github: GitHubFactory
     workers: list[InboxWorker] = field(default_factory=list)
-    manifest_states: set[str] = field(default_factory=set)
+    manifest_states: SetupStates = field(default_factory=SetupStates)
+    app_identity: AppIdentityCache = field(default_factory=AppIdentityCache)
 
     def wake_worker(self) -> None:
         for worker in self.workers:
