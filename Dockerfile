@@ -29,5 +29,6 @@ RUN pip install --no-cache-dir -e . && chown -R maestro:maestro /app
 USER maestro
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz'); sys.exit(0)"
+# Probes the port maestro serve listens on (MAESTRO_PORT from the environment or /app/.env).
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; from app.settings import load_settings; urllib.request.urlopen(f'http://127.0.0.1:{load_settings().port}/healthz', timeout=4)"
 CMD ["maestro", "serve"]

@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-MAESTRO_PORT ?= 8000
 
 .PHONY: run test bench lint format typecheck clean
 
@@ -14,9 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
+# Host and port come from the settings (MAESTRO_HOST/MAESTRO_PORT in the environment or .env,
+# default 127.0.0.1:8000); `MAESTRO_PORT=9000 make run` and `make run MAESTRO_PORT=9000` work too.
 run: $(STAMP)
 	$(BIN)/maestro db upgrade
-	$(BIN)/maestro serve --host 127.0.0.1 --port $(MAESTRO_PORT)
+	$(BIN)/maestro serve$(if $(MAESTRO_PORT), --port $(MAESTRO_PORT))
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -48,6 +48,11 @@ class GitHubFactory:
             self._auth = AppAuth(self.settings.app_id, self.settings.private_key, self.api())
         return self._auth
 
+    def forget(self, installation_id: int) -> None:
+        """Drop the installation's cached token (it was deleted or suspended)."""
+        if self._auth is not None:
+            self._auth.forget(installation_id)
+
     async def for_installation(self, installation_id: int) -> RestGitHubPort:
         token = await self.auth.installation_token(installation_id)
         return RestGitHubPort(self.api(oauth_token=token))

@@ -3,14 +3,16 @@
 Claiming is safe with several processes on one database: on PostgreSQL the candidate row is
 selected `FOR UPDATE SKIP LOCKED`; on SQLite, transactions start with BEGIN IMMEDIATE (see
 `app.db`), so claims are serialised. A claim is a lease: a worker that dies mid-delivery leaves
-it `processing` with an expired `locked_until`, and any worker reclaims it.
+it `processing` with an expired `locked_until`, and any worker reclaims it. A worker renews its
+lease while a handler runs, and records the outcome only if it still holds the lease, so a
+delivery taken over by another worker is never finished twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -103,13 +105,42 @@ async def next_due_at(sessions: async_sessionmaker[AsyncSession]) -> datetime | 
         return as_utc(value) if value else None
 
 
-async def mark_done(session: AsyncSession, delivery_id: str, status: str = "done") -> None:
-    """Finish a delivery: `done` when handled, `ignored` when no handler wanted it."""
-    await session.execute(
+def _held_by(delivery_id: str, worker_id: str | None) -> Any:
+    """The row is still this worker's: processing, and locked by it."""
+    return (
+        (Delivery.id == delivery_id)
+        & (Delivery.status == "processing")
+        & (Delivery.locked_by == worker_id)
+    )
+
+
+async def renew_lease(
+    sessions: async_sessionmaker[AsyncSession], delivery_id: str, worker_id: str, lease: timedelta
+) -> bool:
+    """Extend this worker's lease on a delivery it is processing; False when the lease was lost
+    (it expired and another worker claimed the delivery, or it was re-queued with --force)."""
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            update(Delivery)
+            .where(_held_by(delivery_id, worker_id))
+            .values(locked_until=utcnow() + lease)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_done(
+    session: AsyncSession, delivery_id: str, worker_id: str, status: str = "done"
+) -> bool:
+    """Finish a delivery: `done` when handled, `ignored` when no handler wanted it.
+
+    Only the worker holding the lease may finish it; False (nothing written) when it was lost.
+    """
+    result = await session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id)
+        .where(_held_by(delivery_id, worker_id))
         .values(status=status, finished_at=utcnow(), locked_until=None, last_error=None)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def backoff_delay(attempts: int, base: float, cap: float) -> timedelta:
@@ -125,8 +156,12 @@ async def mark_failed_attempt(
     max_attempts: int,
     backoff_base: float,
     backoff_cap: float,
-) -> DeliveryStatus:
-    """Record a failed attempt: back to pending with backoff, or parked as failed."""
+) -> DeliveryStatus | None:
+    """Record a failed attempt: back to pending with backoff, or parked as failed.
+
+    `delivery` is the row as claimed; only its claimer (`delivery.locked_by`) may record the
+    attempt. None (nothing written) when that lease was lost.
+    """
     error = error[:MAX_ERROR_CHARS]
     if delivery.attempts >= max_attempts:
         status: DeliveryStatus = "failed"
@@ -135,20 +170,41 @@ async def mark_failed_attempt(
         status = "pending"
         delay = backoff_delay(delivery.attempts, backoff_base, backoff_cap)
         values = {"status": status, "next_attempt_at": utcnow() + delay, "locked_until": None}
-    await session.execute(
-        update(Delivery).where(Delivery.id == delivery.id).values(last_error=error, **values)
-    )
-    return status
-
-
-async def retry(session: AsyncSession, delivery_id: str) -> bool:
-    """Re-queue a delivery now, whatever its state; False if the id is unknown."""
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(status="pending", next_attempt_at=utcnow(), attempts=0, locked_until=None)
+        .where(_held_by(delivery.id, delivery.locked_by))
+        .values(last_error=error, **values)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return status if result.rowcount else None  # type: ignore[attr-defined]
+
+
+RetryOutcome = Literal["requeued", "busy", "unknown"]
+
+
+async def retry(session: AsyncSession, delivery_id: str, *, force: bool = False) -> RetryOutcome:
+    """Re-queue a delivery now with fresh attempts.
+
+    A delivery a worker is processing under a live lease is left alone (`busy`) unless `force`;
+    a forced re-queue takes the lease away, so that worker's outcome is discarded.
+    """
+    now = utcnow()
+    leased = (
+        (Delivery.status == "processing")
+        & Delivery.locked_until.is_not(None)
+        & (Delivery.locked_until > now)
+    )
+    statement = update(Delivery).where(Delivery.id == delivery_id)
+    if not force:
+        statement = statement.where(~leased)
+    result = await session.execute(
+        statement.values(
+            status="pending", next_attempt_at=now, attempts=0, locked_until=None, locked_by=None
+        )
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        return "requeued"
+    exists = await session.scalar(select(Delivery.id).where(Delivery.id == delivery_id))
+    return "busy" if exists is not None else "unknown"
 
 
 async def list_deliveries(

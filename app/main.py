@@ -14,10 +14,12 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from app import card_page, ledger_api, pages
+from app.app_identity import AppIdentityCache
 from app.db import create_engine, session_factory
 from app.github_factory import GitHubFactory
 from app.migrate import upgrade_async
 from app.settings import Settings, load_settings
+from app.setup_states import SetupStates
 from app.webhook import receive_webhook
 from app.worker import InboxWorker
 from handlers.port import GitHubPort
@@ -49,7 +51,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     github: GitHubFactory
     workers: list[InboxWorker] = field(default_factory=list)
-    manifest_states: set[str] = field(default_factory=set)
+    manifest_states: SetupStates = field(default_factory=SetupStates)
+    app_identity: AppIdentityCache = field(default_factory=AppIdentityCache)
 
     def wake_worker(self) -> None:
         for worker in self.workers:
@@ -80,18 +83,24 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if migrate:
-            await upgrade_async(settings.database_url)
-        if settings.osv_dir is not None:
-            await import_osv_if_empty(services.sessions, settings.osv_dir)
         tasks: list[asyncio.Task[None]] = []
-        if start_worker:
-            router = build_router()
-            for _ in range(worker_count):
-                worker = InboxWorker(services.sessions, settings, router, services.github_for)
-                services.workers.append(worker)
-                tasks.append(asyncio.create_task(worker.run()))
-        try:
+        try:  # a failed start-up also closes the engine and the HTTP client
+            if migrate:
+                await upgrade_async(settings.database_url)
+            if settings.osv_dir is not None:
+                await import_osv_if_empty(services.sessions, settings.osv_dir)
+            if start_worker:
+                router = build_router()
+                for _ in range(worker_count):
+                    worker = InboxWorker(
+                        services.sessions,
+                        settings,
+                        router,
+                        services.github_for,
+                        forget_token=services.github.forget,
+                    )
+                    services.workers.append(worker)
+                    tasks.append(asyncio.create_task(worker.run()))
             yield
         finally:
             for worker in services.workers:
@@ -101,6 +110,8 @@ def create_app(
                     await task
             await services.github.aclose()
             await engine.dispose()
+            if services.engine is not engine:
+                await services.engine.dispose()
 
     app = Starlette(
         routes=[

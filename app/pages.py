@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 
 from gidgethub import HTTPException
 from sqlalchemy import func, select, text
@@ -13,6 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from app.envfile import update_env_file
 from app.manifest import build_manifest
 from app.render import html_env
+from app.settings import Settings
 from app.tables import CheckRun, Delivery, Installation, LedgerHead, Repository
 
 
@@ -30,8 +30,7 @@ async def home(request: Request) -> Response:
     services = request.app.state.services
     settings = services.settings
     if not settings.github_configured:
-        state = secrets.token_urlsafe(16)
-        services.manifest_states.add(state)
+        state = services.manifest_states.issue()
         base = _base_url(request)
         return _page(
             "setup.html.j2",
@@ -78,7 +77,7 @@ async def home(request: Request) -> Response:
         )
     return _page(
         "home.html.j2",
-        app_id=settings.app_id,
+        app=await services.app_identity.get(settings, services.github),
         installations=installations,
         repo_counts=repo_counts,
         deliveries=deliveries,
@@ -91,11 +90,16 @@ async def home(request: Request) -> Response:
 async def setup_callback(request: Request) -> Response:
     """GitHub redirects here with `code` after the user created the app from the manifest."""
     services = request.app.state.services
+    settings = services.settings
+    if settings.github_configured:
+        # Once registered, the credentials are never replaced from the web: a state issued
+        # before registration must not let its holder swap in an app of their own.
+        return _already_registered(settings)
     code = request.query_params.get("code", "")
     state = request.query_params.get("state", "")
     if not code or not code.replace("-", "").replace("_", "").isalnum():
         return _page("message.html.j2", 400, title="Setup failed", message="Missing or bad code.")
-    if state not in services.manifest_states:
+    if not services.manifest_states.spend(state):
         return _page(
             "message.html.j2",
             400,
@@ -103,7 +107,7 @@ async def setup_callback(request: Request) -> Response:
             message="This setup link has expired or was not started here. Open the setup page "
             "and create the app again.",
         )
-    services.manifest_states.discard(state)
+    services.manifest_states.clear()  # one registration at a time: other setup pages are void
     api = services.github.api()
     try:
         conversion = await api.post("/app-manifests/{code}/conversions", {"code": code}, data=b"")
@@ -115,21 +119,40 @@ async def setup_callback(request: Request) -> Response:
             message=f"GitHub refused the manifest code ({int(exc.status_code)}). "
             "Codes expire after one hour; create the app again.",
         )
-    settings = services.settings
+    if settings.github_configured:  # registered by another request while GitHub answered
+        return _already_registered(settings)
     values = {
         "MAESTRO_APP_ID": str(conversion["id"]),
         "MAESTRO_PRIVATE_KEY": conversion["pem"],
         "MAESTRO_WEBHOOK_SECRET": conversion["webhook_secret"],
     }
+    for key, field in (("MAESTRO_APP_NAME", "name"), ("MAESTRO_APP_SLUG", "slug")):
+        if conversion.get(field):
+            values[key] = str(conversion[field])
     update_env_file(settings.env_file, values)
     settings.app_id = int(conversion["id"])
     settings.private_key = conversion["pem"]
     settings.webhook_secret = conversion["webhook_secret"]
+    settings.app_name = conversion.get("name") or None
+    settings.app_slug = conversion.get("slug") or None
+    services.manifest_states.clear()
     return _page(
         "installed.html.j2",
         name=conversion.get("name", "Maestro"),
         html_url=conversion.get("html_url", ""),
         env_file=str(settings.env_file),
+    )
+
+
+def _already_registered(settings: Settings) -> Response:
+    return _page(
+        "message.html.j2",
+        409,
+        title="Maestro is already registered",
+        message=f"This server is already connected to GitHub App {settings.app_id}, so the "
+        "setup link cannot replace its credentials. To register a different app, remove "
+        f"MAESTRO_APP_ID, MAESTRO_PRIVATE_KEY and MAESTRO_WEBHOOK_SECRET from {settings.env_file} "
+        "(and the environment), restart Maestro and open the setup page again.",
     )
 
 

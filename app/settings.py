@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     )
 
     app_id: int | None = Field(default=None, gt=0)
+    app_name: str | None = Field(default=None, description="shown on the status page")
+    app_slug: str | None = Field(default=None, description="the app's URL name on GitHub")
     private_key: str | None = None
     private_key_path: Path | None = None
     webhook_secret: str | None = None

@@ -43,6 +43,14 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
+def _report_lost_lease(delivery_id: str) -> None:
+    log.warning(
+        "lost the lease on delivery %s (it outlived MAESTRO_WORKER_LEASE_SECONDS and another "
+        "worker claimed it, or it was re-queued with --force); this worker's outcome is discarded",
+        delivery_id,
+    )
+
+
 class InboxWorker:
     """Drains the inbox; `run()` loops until `stop()`, `run_once()` handles one delivery."""
 
@@ -53,12 +61,17 @@ class InboxWorker:
         router: routing.Router,
         github_for: Callable[[int], Awaitable[GitHubPort]],
         worker_id: str | None = None,
+        *,
+        forget_token: Callable[[int], None] | None = None,
+        sleeper: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.router = router
         self.github_for = github_for
+        self.forget_token = forget_token
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._sleep = sleeper  # the lease renewal's wait (tests pass a fake clock)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -83,11 +96,12 @@ class InboxWorker:
         log.info("inbox worker %s stopped", self.worker_id)
 
     async def _idle(self) -> None:
+        # Clear before looking, so a wake-up (or stop) during the query is not lost.
+        self._wake.clear()
         timeout = self.settings.worker_poll_seconds
         due = await inbox.next_due_at(self.sessions)
         if due is not None:
             timeout = min(timeout, max(0.0, (due - utcnow()).total_seconds()))
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=timeout)
 
@@ -109,30 +123,58 @@ class InboxWorker:
             github_for=self.github_for,
             attempt=delivery.attempts,
             max_attempts=self.settings.worker_max_attempts,
+            forget_token=self.forget_token,
         )
+        error: str | None = None
+        permanent = False
+        handled = True
+        renewal = asyncio.create_task(self._keep_lease(delivery.id))
         try:
             data = json.loads(delivery.body)
             event = sansio.Event(data, event=delivery.event, delivery_id=delivery.id)
-            callbacks = self.router.fetch(event)
-            if not callbacks:
-                await self._finish(delivery, "ignored", ["no handler for this event"])
-                return
-            await self.router.dispatch(event, ctx)
+            if self.router.fetch(event):
+                await self.router.dispatch(event, ctx)
+            else:
+                handled = False
         except MissingInstallation as exc:
             # Retrying cannot help: park it at once with the reason.
-            await self._fail(delivery, str(exc), permanent=True)
-            return
+            error, permanent = str(exc), True
         except Exception as exc:
             log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.event, exc)
-            await self._fail(delivery, _error_text(exc))
-            return
-        await self._finish(delivery, "processed", ctx.outcomes)
+            error = _error_text(exc)
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+        if error is not None:
+            await self._fail(delivery, error, permanent=permanent)
+        elif not handled:
+            await self._finish(delivery, "ignored", ["no handler for this event"])
+        else:
+            await self._finish(delivery, "processed", ctx.outcomes)
+
+    async def _keep_lease(self, delivery_id: str) -> None:
+        """Renew the lease every third of its length while the handler runs."""
+        seconds = self.settings.worker_lease_seconds
+        while True:
+            await self._sleep(seconds / 3)
+            try:
+                held = await inbox.renew_lease(
+                    self.sessions, delivery_id, self.worker_id, timedelta(seconds=seconds)
+                )
+            except Exception:  # a database hiccup: try again at the next tick
+                log.exception("could not renew the lease on delivery %s", delivery_id)
+                continue
+            if not held:
+                _report_lost_lease(delivery_id)
+                return
 
     async def _finish(self, delivery: Delivery, outcome: str, notes: list[str]) -> None:
         async with self.sessions() as session, session.begin():
-            await inbox.mark_done(
-                session, delivery.id, "ignored" if outcome == "ignored" else "done"
-            )
+            status = "ignored" if outcome == "ignored" else "done"
+            if not await inbox.mark_done(session, delivery.id, self.worker_id, status):
+                _report_lost_lease(delivery.id)
+                return
             await append(
                 session,
                 LedgerRecord(
@@ -159,7 +201,9 @@ class InboxWorker:
                 backoff_base=self.settings.worker_backoff_base_seconds,
                 backoff_cap=self.settings.worker_backoff_max_seconds,
             )
-            if status == "failed":
+            if status is None:
+                _report_lost_lease(delivery.id)
+            elif status == "failed":
                 await append(
                     session,
                     LedgerRecord(

@@ -4,6 +4,10 @@ Starlette endpoint that answers 202 without work, measured in the same run over 
 Both servers run as separate uvicorn processes; a client process posts signed real
 `pull_request.opened` deliveries with a fixed concurrency and reports requests/s and p50/p95
 latency for each, then the ratio. Target: Maestro ≥ 50% of the bare endpoint's throughput.
+
+Exit status: 0 when every delivery sent to Maestro was acknowledged and is stored; 1 (with a
+WARNING line) when any is missing, which is a correctness failure, not a slow run. Whether the
+throughput target was met is printed either way. `BENCH_REQUESTS=50` makes a quick check run.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ PAYLOAD = ROOT / "tests" / "fixtures" / "webhooks" / "pull_request" / "opened.pa
 SECRET = "bench-secret"
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+TARGET_RATIO = 0.5
 
 BARE_APP = """
 from starlette.applications import Starlette
@@ -116,6 +121,7 @@ def main() -> int:
     }
     python = sys.executable
     results = {}
+    acknowledged: dict[str, int] = {}
     try:
         for name, cmd in (
             ("bare starlette", [python, "-m", "uvicorn", "bare_app:app"]),
@@ -130,9 +136,10 @@ def main() -> int:
             try:
                 base = f"http://127.0.0.1:{port}"
                 wait_ready(base + ("/healthz" if name == "maestro serve" else "/"), proc)
-                asyncio.run(load(base, body))  # warm-up run, discarded
+                _, _, warmup_stored = asyncio.run(load(base, body))  # warm-up run, discarded
                 rps, latencies, stored = asyncio.run(load(base, body))
                 results[name] = (rps, pct(latencies, 50), pct(latencies, 95), stored)
+                acknowledged[name] = warmup_stored + stored
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
@@ -154,9 +161,26 @@ def main() -> int:
             f"  {name:<15} {rps:8.1f} req/s   p50 {p50:6.2f} ms   p95 {p95:6.2f} ms   202s {stored}"
         )
     ratio = results["maestro serve"][0] / results["bare starlette"][0]
-    print(f"  deliveries durably stored by maestro: {count} (2 runs x {REQUESTS})")
-    print(f"  ratio maestro / bare = {ratio:.2f} (target >= 0.50)")
-    return 0
+    lines, code = verdict(2 * REQUESTS, acknowledged["maestro serve"], count, ratio)
+    print("\n".join(lines))
+    return code
+
+
+def verdict(sent: int, acknowledged: int, stored: int, ratio: float) -> tuple[list[str], int]:
+    """The closing lines and the exit status: 1 when a delivery sent to Maestro was not
+    acknowledged with 202 or is not in its database (`sent` counts the warm-up run too)."""
+    met = "met" if ratio >= TARGET_RATIO else "NOT met"
+    lines = [
+        f"  deliveries durably stored by maestro: {stored} of {sent} sent (warm-up + measured run)",
+        f"  ratio maestro / bare = {ratio:.2f} (target >= {TARGET_RATIO:.2f}: {met})",
+    ]
+    if stored != sent:
+        lines.append(
+            f"WARNING: {sent - stored} of {sent} deliveries sent to maestro are not stored"
+        )
+    if acknowledged != sent:
+        lines.append(f"WARNING: {sent - acknowledged} of {sent} deliveries were not answered 202")
+    return lines, 1 if (stored != sent or acknowledged != sent) else 0
 
 
 if __name__ == "__main__":

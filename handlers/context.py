@@ -29,6 +29,9 @@ class HandlerContext:
     def last_attempt(self) -> bool:
         return self.attempt >= self.max_attempts
 
+    # Drops a cached installation token (the installation was deleted or suspended).
+    forget_token: Callable[[int], None] | None = None
+
     async def github(self, installation_id: int | None) -> GitHubPort:
         if installation_id is None:
             raise MissingInstallation(

@@ -47,9 +47,16 @@ async def installation_created(event: sansio.Event, ctx: HandlerContext) -> None
         )
 
 
+def _forget_token(ctx: HandlerContext, installation_id: int) -> None:
+    """A deleted or suspended installation's token is revoked: never reuse the cached one."""
+    if ctx.forget_token is not None:
+        ctx.forget_token(installation_id)
+
+
 @router.register("installation", action="deleted")
 async def installation_deleted(event: sansio.Event, ctx: HandlerContext) -> None:
     installation = event.data["installation"]
+    _forget_token(ctx, installation["id"])
     async with ctx.sessions() as session, session.begin():
         await state.delete_installation(session, installation["id"])
         await append(
@@ -63,6 +70,7 @@ async def installation_deleted(event: sansio.Event, ctx: HandlerContext) -> None
 async def installation_suspended(event: sansio.Event, ctx: HandlerContext) -> None:
     installation = event.data["installation"]
     suspended = event.data["action"] == "suspend"
+    _forget_token(ctx, installation["id"])
     async with ctx.sessions() as session, session.begin():
         when = state.parse_time(installation.get("suspended_at")) or utcnow() if suspended else None
         await state.set_suspended(session, installation, when)

@@ -98,7 +98,12 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def worker(services: Services) -> InboxWorker:
     return InboxWorker(
-        services.sessions, services.settings, build_router(), services.github_for, "test-worker"
+        services.sessions,
+        services.settings,
+        build_router(),
+        services.github_for,
+        "test-worker",
+        forget_token=services.github.forget,
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.commands.common import settings_or_exit
+from app.commands.common import database_errors, database_settings_or_exit
 
 T = TypeVar("T")
 
@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     from app.db import create_engine, session_factory
 
-    settings = settings_or_exit()
+    settings = database_settings_or_exit()
 
     async def go() -> T:
         engine = create_engine(settings.database_url)
@@ -53,7 +53,8 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         finally:
             await engine.dispose()
 
-    return asyncio.run(go())
+    with database_errors(settings.database_url):
+        return asyncio.run(go())
 
 
 def run_add(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.common import settings_or_exit
+from app.commands.common import database_errors, database_settings_or_exit, safe_url
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_upgrade(args: argparse.Namespace) -> int:
     from app.migrate import upgrade
 
-    settings = settings_or_exit()
-    upgrade(settings.database_url, args.revision)
-    print(f"database at {settings.database_url.split('@')[-1]} is at revision {args.revision}")
+    settings = database_settings_or_exit()
+    with database_errors(settings.database_url):
+        upgrade(settings.database_url, args.revision)
+    print(f"database at {safe_url(settings.database_url)} is at revision {args.revision}")
     return 0

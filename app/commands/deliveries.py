@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 
-from app.commands.common import settings_or_exit
+from app.commands.common import database_errors, database_settings_or_exit
 
 STATUSES = ["pending", "processing", "done", "ignored", "failed"]
 
@@ -20,15 +21,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="deliveries_command")
     retry = sub.add_parser("retry", help="re-queue a delivery now (resets its attempts)")
     retry.add_argument("id", help="the X-GitHub-Delivery id")
+    retry.add_argument(
+        "--force",
+        action="store_true",
+        help="re-queue even while a worker holds it (that worker's result is then discarded)",
+    )
     retry.set_defaults(func=run_retry)
 
 
-async def _list(status: str | None, limit: int) -> list[dict[str, object]]:
+async def _list(url: str, status: str | None, limit: int) -> list[dict[str, object]]:
     from app import inbox
     from app.db import create_engine, session_factory
 
-    settings = settings_or_exit()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(url)
     try:
         async with session_factory(engine)() as session:
             rows = await inbox.list_deliveries(session, status, limit)
@@ -50,7 +55,9 @@ async def _list(status: str | None, limit: int) -> list[dict[str, object]]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    rows = asyncio.run(_list(args.status, args.limit))
+    url = database_settings_or_exit().database_url
+    with database_errors(url):
+        rows = asyncio.run(_list(url, args.status, args.limit))
     if args.format == "json":
         print(json.dumps(rows, indent=2))
         return 0
@@ -67,22 +74,31 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _retry(delivery_id: str) -> bool:
+async def _retry(url: str, delivery_id: str, force: bool) -> str:
     from app import inbox
     from app.db import create_engine, session_factory
 
-    settings = settings_or_exit()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(url)
     try:
         async with session_factory(engine)() as session, session.begin():
-            return await inbox.retry(session, delivery_id)
+            return await inbox.retry(session, delivery_id, force=force)
     finally:
         await engine.dispose()
 
 
 def run_retry(args: argparse.Namespace) -> int:
-    if asyncio.run(_retry(args.id)):
+    url = database_settings_or_exit().database_url
+    with database_errors(url):
+        outcome = asyncio.run(_retry(url, args.id, args.force))
+    if outcome == "requeued":
         print(f"delivery {args.id} re-queued; a running `maestro serve` will pick it up")
         return 0
-    print(f"maestro: no delivery with id {args.id}")
+    if outcome == "busy":
+        print(
+            f"maestro: delivery {args.id} is being processed by a worker right now (its lease "
+            "has not expired); wait for it to finish, or use --force to re-queue it anyway",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"maestro: no delivery with id {args.id}", file=sys.stderr)
     return 1

@@ -18,7 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.commands.common import settings_or_exit
+from app.commands.common import (
+    database_errors,
+    database_settings_or_exit,
+    settings_or_exit,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -101,7 +105,10 @@ def run_verify(args: argparse.Namespace) -> int:
     public_key = _read(args.public_key, "public key file") if args.public_key else None
     if args.url:
         return _verify_remote(args, earlier, public_key)
-    return asyncio.run(_verify_local(args, earlier, public_key))
+    overrides = {"database_url": args.database} if args.database else {}
+    settings = database_settings_or_exit(**overrides)
+    with database_errors(settings.database_url):
+        return asyncio.run(_verify_local(args, settings, earlier, public_key))
 
 
 def _verify_remote(args: argparse.Namespace, earlier: list[str], public_key: str | None) -> int:
@@ -127,15 +134,13 @@ def _verify_remote(args: argparse.Namespace, earlier: list[str], public_key: str
 
 
 async def _verify_local(
-    args: argparse.Namespace, earlier: list[str], public_key: str | None
+    args: argparse.Namespace, settings: Any, earlier: list[str], public_key: str | None
 ) -> int:
     from app.checkpoints import latest_checkpoint
     from app.db import create_engine, session_factory
     from app.ledger_keys import LedgerKeyError, load_existing_key
     from app.ledger_verify import verify_database
 
-    overrides = {"database_url": args.database} if args.database else {}
-    settings = settings_or_exit(**overrides)
     origin = args.origin or settings.ledger_origin
     notes: list[str] = []
     key: Any = public_key
@@ -176,7 +181,7 @@ def run_purge(args: argparse.Namespace) -> int:
     from app.ledger_admin import purge
 
     cutoff = _cutoff(args.before)
-    count = asyncio.run(_with_session(settings_or_exit(), lambda s: purge(s, cutoff, args.dry_run)))
+    count = _run_with_session(database_settings_or_exit(), lambda s: purge(s, cutoff, args.dry_run))
     verb = "would purge" if args.dry_run else "purged"
     print(f"{verb} the payloads of {count} entries before {cutoff.isoformat()}")
     return 0
@@ -186,12 +191,12 @@ def run_checkpoint(args: argparse.Namespace) -> int:
     from app.checkpoints import checkpoint_now
     from app.ledger_keys import LedgerKeyError, signing_key
 
-    settings = settings_or_exit()
+    settings = database_settings_or_exit()
     try:
         key = signing_key(settings)
     except LedgerKeyError as exc:
         return _fail(str(exc))
-    row, created = asyncio.run(_with_session(settings, lambda s: checkpoint_now(s, key)))
+    row, created = _run_with_session(settings, lambda s: checkpoint_now(s, key))
     print(row.note, end="")
     state = "signed" if created else "already covered by the latest checkpoint"
     print(f"size {row.size}, root {row.root_hash}: {state}", file=sys.stderr)
@@ -205,7 +210,7 @@ def run_show(args: argparse.Namespace) -> int:
         row = await get_entry(session, args.seq)
         return entry_to_api(row) if row is not None else None
 
-    entry = asyncio.run(_with_session(settings_or_exit(), one))
+    entry = _run_with_session(database_settings_or_exit(), one)
     if entry is None:
         return _fail(f"no ledger entry {args.seq}", 1)
     print(json.dumps(entry, indent=2, ensure_ascii=False))
@@ -222,6 +227,12 @@ def run_public_key(args: argparse.Namespace) -> int:
     print(key.verifier_key)
     print(key.public_pem, end="")
     return 0
+
+
+def _run_with_session(settings: Any, work: Any) -> Any:
+    """Run `work(session)` in one transaction; a database problem is a fix-it message."""
+    with database_errors(settings.database_url):
+        return asyncio.run(_with_session(settings, work))
 
 
 async def _with_session(settings: Any, work: Any) -> Any:

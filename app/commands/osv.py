@@ -67,9 +67,9 @@ def run_stats(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     import asyncio
 
-    from app.commands.common import settings_or_exit
+    from app.commands.common import database_errors, database_settings_or_exit
 
-    settings = settings_or_exit()
+    settings = database_settings_or_exit()
     path = args.path or (str(settings.osv_dir) if settings.osv_dir else None)
     if not path:
         print("maestro osv import: give PATH or set MAESTRO_OSV_DIR")
@@ -78,7 +78,8 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"maestro osv import: {path} does not exist")
         return 2
     problems: list[ParseProblem] = []
-    stored, total = asyncio.run(_import(settings.database_url, path, problems))
+    with database_errors(settings.database_url):
+        stored, total = asyncio.run(_import(settings.database_url, path, problems))
     print(f"indexed {stored} advisories from {path}; the database now holds {total}")
     for p in problems[:20]:
         print(f"  problem: {p.file}: {p.message}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from app.commands.common import settings_or_exit
+from app.commands.common import database_errors, database_settings_or_exit
 from app.logging_setup import configure_logging
 
 
@@ -23,16 +23,23 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import create_app
+    from app.migrate import upgrade
 
     overrides = {}
     if args.host:
         overrides["host"] = args.host
     if args.port:
         overrides["port"] = args.port
-    settings = settings_or_exit(**overrides)
+    settings = database_settings_or_exit(**overrides)
+    # Migrate before uvicorn starts, so a database problem is one message, not a failed lifespan.
+    with database_errors(settings.database_url):
+        upgrade(settings.database_url)
     configure_logging(args.log_level)
     app = create_app(
-        settings, run_worker=False if args.no_worker else None, worker_count=args.workers
+        settings,
+        run_worker=False if args.no_worker else None,
+        worker_count=args.workers,
+        migrate=False,
     )
     if not settings.github_configured:
         logging.getLogger("maestro").warning(

@@ -143,3 +143,23 @@ def test_retry_policy_never_raises_on_arbitrary_headers(headers: dict[str, str])
     for status in (403, 429, 500):
         delay = retry_delay(status, headers, "", 1, 1_700_000_000, max_retries=3, max_wait=60)
         assert delay is None or 0 <= delay <= 60
+
+
+def test_gidgethub_floor_has_the_retry_hook_the_client_overrides() -> None:
+    """`RetryingGitHubAPI` relies on `handle_rate_limit_error(..., attempt=)`, added in
+    gidgethub 6.0 (5.4 has no such hook: the override would silently never run)."""
+    import inspect
+    import tomllib
+    from pathlib import Path
+
+    from gidgethub.abc import GitHubAPI
+    from packaging.requirements import Requirement
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    requirement = next(Requirement(d) for d in dependencies if d.startswith("gidgethub"))
+    assert not requirement.specifier.contains("5.4.0"), "pyproject allows a gidgethub without it"
+    assert requirement.specifier.contains("6.0.0")
+    hook = inspect.signature(GitHubAPI.handle_rate_limit_error)
+    assert {"method", "url", "exception", "attempt"} <= set(hook.parameters)
+    assert "handle_rate_limit_error" in RetryingGitHubAPI.__dict__

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 import respx
 from sqlalchemy import select
-from support.github import load_payload, mock_pull_request_api, post_event
+from support.github import load_payload, mock_pull_request_api, post_event, token_response
 
 from app.inbox import utcnow
 from app.main import Services
@@ -72,6 +73,26 @@ async def test_installation_lifecycle(
         "installation.deleted",
         "installation.deleted",
     ]
+
+
+@pytest.mark.parametrize("name", ["installation/deleted", "installation/suspend"])
+async def test_deleted_or_suspended_installation_forgets_its_cached_token(
+    name: str,
+    client: httpx.AsyncClient,
+    services: Services,
+    worker: InboxWorker,
+    github: respx.MockRouter,
+) -> None:
+    installation_id = load_payload(name)["installation"]["id"]
+    tokens = github.post(f"/app/installations/{installation_id}/access_tokens").mock(
+        return_value=token_response()
+    )
+    await services.github.for_installation(installation_id)
+    await services.github.for_installation(installation_id)
+    assert tokens.call_count == 1, "the token is cached"
+    await _process(client, worker, "installation", name)
+    await services.github.for_installation(installation_id)
+    assert tokens.call_count == 2, "the revoked token was not reused"
 
 
 async def test_repositories_removed(

@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 from gidgethub import routing, sansio
 from sqlalchemy import select
-from support.postgres import fresh_postgres_database
+from support.postgres import _dsn, fresh_postgres_database
 
 from app import inbox
 from app.db import create_engine, session_factory
 from app.ledger_store import LedgerRecord, append
+from app.migrate import LOCK_KEY, upgrade_async
 from app.settings import Settings
 from app.tables import Delivery, LedgerEntry
 from app.worker import InboxWorker
@@ -27,6 +31,79 @@ from ledger.entry import EntryHeader, chain_hash
 async def pg_url() -> AsyncIterator[str]:
     async for url in fresh_postgres_database():
         yield url
+
+
+@pytest.fixture
+async def empty_pg_url() -> AsyncIterator[str]:
+    """A throwaway database without any schema (dropped after the test)."""
+    async for url in fresh_postgres_database(migrate=False):
+        yield url
+
+
+async def _schema_state(url: str) -> tuple[list[str], int]:
+    connection = await asyncpg.connect(_dsn(url))
+    try:
+        versions = [r[0] for r in await connection.fetch("SELECT version_num FROM alembic_version")]
+        heads = await connection.fetchval("SELECT count(*) FROM ledger_head")
+    finally:
+        await connection.close()
+    return versions, int(heads)
+
+
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from app.migrate import alembic_config
+
+    return str(ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head())
+
+
+async def test_a_migration_waits_for_the_advisory_lock(empty_pg_url: str) -> None:
+    """While another process holds the migration lock, an upgrade waits without touching the
+    schema; once the lock is released it migrates."""
+    holder = await asyncpg.connect(_dsn(empty_pg_url))
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
+        upgrade = asyncio.create_task(upgrade_async(empty_pg_url))
+        waiting = 0
+        deadline = asyncio.get_running_loop().time() + 60
+        while not waiting and asyncio.get_running_loop().time() < deadline and not upgrade.done():
+            waiting = await holder.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND classid = $1 AND objid = $2",
+                LOCK_KEY >> 32,
+                LOCK_KEY & 0xFFFFFFFF,
+            )
+        assert waiting == 1, "the upgrade should be waiting for the migration lock"
+        assert not await holder.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL")
+        await holder.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY)
+        await upgrade
+    finally:
+        await holder.close()
+    assert await _schema_state(empty_pg_url) == ([_head_revision()], 1)
+
+
+async def test_concurrent_upgrades_of_a_fresh_database_all_succeed(empty_pg_url: str) -> None:
+    """Several processes starting together on one database: one migrates, the others wait for
+    the lock and find the schema at head."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MAESTRO_")}
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app.cli",
+            "db",
+            "upgrade",
+            env={**clean, "MAESTRO_DATABASE_URL": empty_pg_url},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    results = [await p.communicate() for p in processes]
+    for process, (_out, err) in zip(processes, results, strict=True):
+        assert process.returncode == 0, err.decode()
+    assert await _schema_state(empty_pg_url) == ([_head_revision()], 1)
 
 
 def _counting_router(seen: Counter[str]) -> routing.Router:

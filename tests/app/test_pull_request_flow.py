@@ -9,6 +9,7 @@ import httpx
 import respx
 from sqlalchemy import select
 from support.github import (
+    API_URL,
     DEFAULT_FILES,
     contents_response,
     load_payload,
@@ -297,3 +298,32 @@ async def test_the_base_policy_decides_how_drafts_are_treated(
     await worker.run_once()
     assert routes["create"].call_count == 2
     assert json.loads(routes["complete"].calls.last.request.content)["conclusion"] == "failure"
+
+
+async def test_changed_files_follow_link_pagination(
+    client: httpx.AsyncClient,
+    services: Services,
+    worker: InboxWorker,
+    github: respx.MockRouter,
+) -> None:
+    """`GET /pulls/{n}/files` answers 100 files a page; the card counts every page."""
+    files = [
+        {**FILES[0], "filename": f"docs/page_{i}.md", "additions": 1, "deletions": 0, "changes": 1}
+        for i in range(103)
+    ]
+    routes = mock_pull_request_api(github)
+    next_page = f"{API_URL}{REPO}/pulls/2/files?per_page=100&page=2"
+    routes["files"].side_effect = [
+        httpx.Response(
+            200,
+            json=files[:100],
+            headers={"Link": f'<{next_page}>; rel="next", <{next_page}>; rel="last"'},
+        ),
+        httpx.Response(200, json=files[100:]),
+    ]
+    await post_event(client, "pull_request", load_payload("pull_request/opened"))
+    assert await worker.run_once() is True
+    assert routes["files"].call_count == 2
+    assert routes["files"].calls[1].request.url.params["page"] == "2"
+    summary = json.loads(routes["complete"].calls.last.request.content)["output"]["summary"]
+    assert "103 files changed (+103 / −0)" in summary

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import threading
 
 import httpx
 from sqlalchemy import select
@@ -52,6 +54,14 @@ async def test_signed_pull_request_over_http_ends_in_a_completed_check_run(
                     break
                 await asyncio.sleep(0)
             metrics = (await client.get("/metrics")).text
+    # The lifespan's shutdown closed every database connection: no aiosqlite worker thread is
+    # left to wake the test's event loop after it has closed.
+    gc.collect()
+    for thread in threading.enumerate():
+        if "_connection_worker_thread" in thread.name:
+            thread.join(timeout=10)
+    leftovers = [t.name for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+    assert leftovers == [], f"database connections left open: {leftovers}"
 
     methods = [(r.method, r.url.path) for r in github.requests]
     assert methods == [

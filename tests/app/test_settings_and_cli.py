@@ -99,6 +99,38 @@ async def test_deliveries_list_and_retry(
     assert code == 1
 
 
+async def test_retry_refuses_a_delivery_under_a_live_lease_unless_forced(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = create_engine(db_url)
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        await inbox.store(session, inbox.IncomingDelivery("busy-1", "push", None, 1, "o/r", b"{}"))
+    claimed = await inbox.claim_next(sessions, "worker-a", inbox.timedelta(seconds=600))
+    assert claimed is not None and claimed.id == "busy-1"
+    monkeypatch.setenv("MAESTRO_DATABASE_URL", db_url)
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    code, out, err = await _in_thread(cli, "deliveries", "retry", "busy-1")
+    assert code == 1 and "being processed by a worker" in err and "--force" in err
+    async with sessions() as session:
+        row = await session.get(inbox.Delivery, "busy-1")
+        assert row is not None and (row.status, row.locked_by) == ("processing", "worker-a")
+    code, out, err = await _in_thread(cli, "deliveries", "retry", "busy-1", "--force")
+    assert code == 0 and "re-queued" in out
+    async with sessions() as session:
+        row = await session.get(inbox.Delivery, "busy-1")
+        assert row is not None and (row.status, row.attempts, row.locked_by) == ("pending", 0, None)
+    # The worker that lost the delivery cannot record an outcome for it any more.
+    async with sessions() as session, session.begin():
+        assert await inbox.mark_done(session, "busy-1", "worker-a") is False
+    await engine.dispose()
+
+
 async def _in_thread(func, *args):  # type: ignore[no-untyped-def]
     # The CLI runs its own event loop, so call it off the test's loop.
     import asyncio

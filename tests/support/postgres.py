@@ -19,7 +19,8 @@ def _dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def fresh_postgres_database() -> AsyncIterator[str]:
+async def fresh_postgres_database(migrate: bool = True) -> AsyncIterator[str]:
+    """Yield the URL of a new database (migrated unless `migrate` is False); dropped after."""
     base = os.environ.get("MAESTRO_TEST_POSTGRES_URL", DEFAULT_URL)
     try:
         admin = await asyncpg.connect(_dsn(base), timeout=5)
@@ -31,7 +32,8 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = base.rsplit("/", 1)[0] + f"/{name}"
     try:
-        await upgrade_async(url)
+        if migrate:
+            await upgrade_async(url)
         yield url
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
