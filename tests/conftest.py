@@ -4,6 +4,7 @@ description, and a recording fake of the GitHub port for handler tests."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 import respx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import settings as hypothesis_settings
 from support.github import API_URL, APP_ID, WEBHOOK_SECRET, FakeGitHub
 from support.openapi_guard import check_request
 
@@ -22,6 +24,12 @@ from app.migrate import upgrade
 from app.settings import Settings
 from app.worker import InboxWorker
 from handlers.router import build_router
+
+# CI must be deterministic: the default profile derives every example from the test itself.
+# `HYPOTHESIS_PROFILE=explore make test` searches with fresh random examples instead.
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", max_examples=1000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 
 @pytest.fixture(scope="session")
