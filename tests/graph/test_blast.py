@@ -80,12 +80,29 @@ def test_reasons_are_shortest_import_chains(cg: CodeGraph) -> None:
     assert [r.path for r in blast.critical_files] == [
         ["src/acme/common/money.py", "src/acme/billing/tax.py", "src/acme/billing/ledger.py"]
     ]
-    assert "search" not in reasons  # search imports log, not money
+    # search/index.py does `from acme.common import log`: Python runs acme/common/__init__.py
+    # first, and that imports money.
+    assert reasons["search"] == [
+        "src/acme/common/money.py",
+        "src/acme/common/__init__.py",
+        "src/acme/search/index.py",
+    ]
 
     log = blast_radius(cg, ["src/acme/common/log.py"], TODAY)
     by_name = {s.name: s for s in log.services}
     assert by_name["search"].reason.path == ["src/acme/common/log.py", "src/acme/search/index.py"]
     assert by_name["search"].depth == 1
+
+
+def test_a_parent_package_reaches_every_module_imported_through_it(cg: CodeGraph) -> None:
+    # Every `import acme.x.y` runs src/acme/__init__.py first.
+    blast = blast_radius(cg, ["src/acme/__init__.py"], TODAY)
+    depths = {f.path: f.depth for f in blast.impacted}
+    assert depths["src/acme/billing/ledger.py"] == 1  # import acme.common.log
+    assert depths["src/acme/search/index.py"] == 1  # from acme.common import log
+    assert depths["tests/test_invoice.py"] == 1  # from acme.billing.invoice import …
+    assert "src/acme/billing/tax.py" not in depths  # only relative imports: acme already ran
+    assert {s.name for s in blast.services} >= {"billing", "search", "common"}
 
 
 def test_depth_limits_the_cone(cg: CodeGraph) -> None:
