@@ -308,7 +308,12 @@ def derive_services(ctx: Context) -> Contribution:
             edges[(tid, dep_id)] = {"kind": "depends_on"}
     for inc in cfg.incidents:
         iid = incident_id(inc.id)
-        nodes[iid] = {"date": inc.date.isoformat(), "severity": inc.severity, "title": inc.title}
+        nodes[iid] = {
+            "date": inc.date.isoformat(),
+            "severity": inc.severity,
+            "title": inc.title,
+            "paths": list(inc.paths),
+        }
         for svc_name in inc.services:
             edges[(iid, service_id(svc_name))] = {"kind": "affected"}
     return Contribution(nodes, edges, frozenset())

@@ -121,7 +121,9 @@ def test_deleted_file_seeds_its_importers_from_the_base_graph(
     blast = blast_radius(head, ["web/src/lib/types.ts"], TODAY, base=base)
     assert {f.path: f.depth for f in blast.impacted} == {
         "web/src/app.tsx": 1,
+        "web/src/app.test.tsx": 2,
         "web/src/index.ts": 2,
+        "web/src/index.test.ts": 3,
     }
     assert blast.services[0].reason.path == ["web/src/lib/types.ts", "web/src/app.tsx"]
     assert blast_radius(head, ["web/src/lib/types.ts"], TODAY).impacted == []
