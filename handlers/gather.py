@@ -26,8 +26,8 @@ from checks.policy.parse import PolicyError, parse_policy
 from checks.rules.facts import Approval, PrEvent, PullRequestFacts
 from checks.sbom.models import Finding as SbomFinding
 from checks.sbom.scan import sbom_criticals
-from graph.decision import decision_card, render_markdown
-from handlers.graph_source import pull_request_blast
+from graph.decision import decision_card, render_markdown, risk_measurement
+from handlers.graph_source import SNAPSHOTS_KEPT, pull_request_blast
 from handlers.port import GitHubPort
 from handlers.sbom_source import sbom_delta, touched_manifests
 
@@ -185,6 +185,7 @@ async def computed_evidence(
     files: list[FileChange],
     now: datetime,
     policy: Policy,
+    snapshots_kept: int = SNAPSHOTS_KEPT,
 ) -> Computed:
     """Values Maestro computes from the change: risk from the CodeGraph blast radius (falling
     back to the file-list risk when the graph cannot be built), with the Decision Card, and
@@ -209,7 +210,7 @@ async def computed_evidence(
     head_sha = (pull.get("head") or {}).get("sha", "")
     try:
         blast = await pull_request_blast(
-            sessions, github, repo, base_sha, head_sha, files, now.date()
+            sessions, github, repo, base_sha, head_sha, files, now.date(), snapshots_kept
         )
     except Exception as exc:  # a graph failure must not block the card
         log.warning("blast radius for %s@%s unavailable: %s", repo, head_sha[:7], exc)
@@ -222,15 +223,7 @@ async def computed_evidence(
         )
     else:
         card = decision_card(blast)
-        measurements["riskCap"] = Measurement(
-            key="riskCap",
-            value=card.risk,
-            source="blast radius on the code graph",
-            details={
-                "level": card.level,
-                "reason_paths": [" → ".join(r.path) for r in card.reasons],
-            },
-        )
+        measurements["riskCap"] = risk_measurement(card)
         sections["decision"] = render_markdown(card, partial_env())
     sbom_measurement, sbom_section, sbom_findings = await _sbom(
         sessions, github, repo, pull, files, policy

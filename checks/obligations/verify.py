@@ -119,11 +119,11 @@ def _threshold_result(
             details=details,
         )
     actual: float | int = found.value
-    facts: list[str] = []
+    facts: list[str] = list(found.facts)
     if key == "riskCap" and extra_risk:
         details.update(base_risk=found.value, guard_risk=extra_risk)
         actual = round(min(1.0, float(found.value) + extra_risk), 4)
-        facts = risk_items
+        facts = [*risk_items, *facts]
     if eff.threshold is None:  # cannot happen: every threshold key has a default
         return ObligationResult(**base, status=ObligationStatus.PENDING, reason="no_threshold")
     if spec.comparator is Comparator.AT_LEAST:
