@@ -99,6 +99,26 @@ def parse_imports(path: str, text: str) -> tuple[list[PyImport], list[Finding]]:
     return imports, []
 
 
+def is_trivial_init(path: str, text: str) -> bool:
+    """An `__init__.py` that only marks a package: empty, or a docstring and `pass` at most.
+    Such a file holds no code to test, own or serve."""
+    if posixpath.basename(path) not in ("__init__.py", "__init__.pyi"):
+        return False
+    if not text.strip():
+        return True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            body = ast.parse(text.removeprefix("\ufeff"), filename=path).body
+    except (SyntaxError, ValueError):
+        return False
+    return all(
+        isinstance(node, ast.Pass)
+        or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+        for node in body
+    )
+
+
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 

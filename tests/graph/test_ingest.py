@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sysconfig
 from pathlib import Path
@@ -159,11 +160,40 @@ def test_owners_services_targets_incidents_share_ids(monorepo_files: dict[str, s
 
 def test_coverage_of_the_sample(monorepo_files: dict[str, str]) -> None:
     report = coverage(build_graph(monorepo_files))
-    assert report.code_files == 22
+    # 24 Python/TS/Go files that are not tests, less the two empty __init__.py package markers.
+    assert report.code_files == 20
+    assert "src/acme/billing/__init__.py" not in report.untested + report.unowned
+    assert report.tested_share >= 0.95 and report.tested_share == 1.0
     assert report.owned_share == 1.0 and report.service_share == 1.0
-    assert "src/acme/billing/ledger.py" in report.untested
-    assert "src/acme/billing/tax.py" not in report.untested
-    assert report.tested == report.code_files - len(report.untested)
+    # ledger.py has no test of its own: tests/test_invoice.py reaches it through invoice.py.
+    assert report.tested_directly == 16
+    direct = coverage(build_graph(monorepo_files), depth=0)
+    assert "src/acme/billing/ledger.py" in direct.untested
+    assert "src/acme/billing/tax.py" not in direct.untested
+    assert direct.tested == direct.tested_directly == 16
+
+
+def test_tested_means_a_test_reaches_the_file_within_the_depth() -> None:
+    files = {
+        "pkg/__init__.py": '"""Package docstring only."""\n',
+        "pkg/a.py": "from . import b\n",
+        "pkg/b.py": "from . import c\n",
+        "pkg/c.py": "from . import d\n",
+        "pkg/d.py": "X = 1\n",
+        "tests/test_a.py": "from pkg import a\n",
+    }
+    cg = build_graph(files)
+    report = coverage(cg, depth=2)  # test_a → a (linked), b (1 hop), c (2 hops); d is 3 hops
+    assert report.code_files == 4  # the docstring-only __init__.py holds no code
+    assert report.untested == ["pkg/d.py"]
+    assert coverage(cg, depth=3).untested == []
+    # The depth is the blast radius's: with the default (3), a change to d requires test_a.
+    from graph.blast import blast_radius
+
+    blast = blast_radius(cg, ["pkg/d.py"], dt.date(2026, 1, 1))
+    assert [t.path for t in blast.required_tests] == ["tests/test_a.py"]
+    code = build_graph({**files, "pkg/__init__.py": "from .a import *\n"})
+    assert coverage(code, depth=2).code_files == 5
 
 
 def test_malformed_inputs_become_findings(monorepo_files: dict[str, str]) -> None:
