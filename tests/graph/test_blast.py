@@ -165,3 +165,21 @@ def test_risk_is_a_weighted_mean_in_unit_interval(
     mean = sum(weights.get(f.name, 0) * f.value for f in blast.factors) / total
     assert blast.risk == pytest.approx(mean, abs=1e-3)
     assert blast == blast_radius(cg, list(reversed(changed)), TODAY, policy)  # order-free
+
+
+def test_an_incident_that_names_only_services_counts_when_they_are_impacted(
+    monorepo_files: dict[str, str],
+) -> None:
+    services = monorepo_files[".github/maestro/services.yml"].replace(
+        "incidents:\n",
+        "incidents:\n  - {id: INC-50, date: 2026-10-17, severity: sev2, services: [search]}\n",
+    )
+    cg = build_graph({**monorepo_files, ".github/maestro/services.yml": services})
+    blast = blast_radius(cg, ["src/acme/common/log.py"], TODAY)  # search/index.py: 1 hop
+    [hit] = blast.incidents
+    assert (hit.id, hit.paths, hit.services, hit.age_days) == ("INC-50", [], ["search"], 15)
+    incidents = next(f for f in blast.factors if f.name == "incidents")
+    # recency (1 − 15/90) × the weight of search's nearest cone file (one hop: 0.5).
+    assert incidents.value == pytest.approx((1 - 15 / 90) * 0.5, abs=1e-4)
+    # A change that does not reach search leaves it out.
+    assert blast_radius(cg, ["src/acme/billing/tax.py"], TODAY).incidents[0].id == "INC-42"
