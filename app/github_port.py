@@ -10,7 +10,7 @@ from gidgethub import BadRequest, RedirectionException
 
 from app.github_api import RetryingGitHubAPI
 from checks.changes import FileChange
-from handlers.port import CheckRunOutput, DownloadTooLarge
+from handlers.port import CheckRunOutput, Comparison, DownloadTooLarge
 
 # GitHub rejects check-run summaries (and texts) over 65,535 characters. The Proof Card handler
 # already cuts a long card with a link to its full page; this is the port's last safety net.
@@ -218,6 +218,18 @@ class RestGitHubPort:
             {**_split(repo), "basehead": f"{base}...{head}"},
         )
         return [FileChange.model_validate(item) for item in result.get("files") or []]
+
+    async def compare(self, repo: str, base: str, head: str) -> Comparison:
+        """Merge base and changed files of `base...head` (one commit per page: the files come
+        with the first page whatever its size)."""
+        result = await self.api.getitem(
+            "/repos/{owner}/{repo}/compare/{basehead}{?per_page}",
+            {**_split(repo), "basehead": f"{base}...{head}", "per_page": 1},
+        )
+        return Comparison(
+            merge_base=(result.get("merge_base_commit") or {}).get("sha", ""),
+            files=[FileChange.model_validate(item) for item in result.get("files") or []],
+        )
 
     async def download_tarball(self, repo: str, ref: str, max_bytes: int) -> bytes:
         """The repository at `ref` as a gzipped tarball (one request instead of one per file)."""

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     checkpoint_every_seconds: float | None = Field(default=300.0, gt=0)
     checkpoint_every_entries: int | None = Field(default=1000, ge=1)
     audit_page_size_max: int = Field(default=1000, ge=1, le=100_000)
+    graph_snapshots_per_repo: int = Field(
+        default=20, ge=1, description="code graph snapshots cached per repository (newest kept)"
+    )
 
     @field_validator("database_url")
     @classmethod

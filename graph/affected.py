@@ -3,7 +3,8 @@
 A target is affected when a changed path is one it reads (`sources` globs, an image's
 `dockerfile` or `context`), when a target it depends on is affected, or, for test jobs, when the
 blast radius reaches its service. Each affected target gets a runner architecture: among the
-target's allowed `archs` (default: every architecture the policy prices), the lowest weighted
+target's allowed `archs` (default: for an image, the architectures its `platforms` build; else
+every architecture the policy prices), the lowest weighted
 score Σ weight_k × cost_k / Σ weight_k over k ∈ {price, carbon}; ties go to the name that sorts
 first. The result renders as a GitHub Actions matrix: `{"include": [...]}`.
 """
@@ -77,10 +78,11 @@ class AffectedReport(BaseModel):
 
 def choose_platform(target: Target, policy: PlatformPolicy) -> PlatformChoice:
     priced = policy.architectures
-    allowed = [a for a in (target.archs or sorted(priced)) if a in priced]
+    declared = target.allowed_archs(list(priced))
+    allowed = [a for a in declared if a in priced]
     if not allowed:
         # Nothing the policy prices is allowed: fall back to the first declared arch.
-        arch = (target.archs or ["amd64"])[0]
+        arch = (declared or ["amd64"])[0]
         return PlatformChoice(arch=arch, runner="", score=0.0, reason="unpriced", scores={})
     total = sum(policy.weights.values()) or 1.0
     scores: dict[str, float] = {

@@ -63,7 +63,26 @@ class Target(_Strict):
             raise ValueError("a test target needs 'command'")
         if self.kind != "image" and (self.dockerfile or self.platforms):
             raise ValueError("'dockerfile' and 'platforms' belong to image targets")
+        built = self.platform_archs()
+        if self.archs and self.platforms and not set(self.archs) <= set(built):
+            raise ValueError(
+                f"'archs' {self.archs} names an architecture the image's 'platforms' do not build"
+            )
         return self
+
+    def platform_archs(self) -> list[str]:
+        """Architectures an image is built for: `linux/arm64/v8` → `arm64`, in declared order."""
+        archs = [p.split("/")[1] for p in self.platforms if p.count("/") >= 1]
+        return list(dict.fromkeys(a for a in archs if a))
+
+    def allowed_archs(self, priced: list[str]) -> list[str]:
+        """Runner architectures this target may build on: `archs` when given; for an image,
+        the architectures of its `platforms`; otherwise every architecture the policy prices."""
+        if self.archs:
+            return list(self.archs)
+        if self.platforms:
+            return self.platform_archs()
+        return sorted(priced)
 
     @property
     def ref(self) -> str:

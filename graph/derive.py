@@ -103,12 +103,21 @@ def _first_existing(cands: Iterable[str], index: RepoIndex, probes: set[str]) ->
 
 
 def _python_targets(facts: FileFacts, index: RepoIndex, probes: set[str]) -> list[str]:
+    """Files a Python file's imports run: the module each import resolves to and the
+    `__init__.py` of every parent package below its root (Python runs those first). Each
+    parent is probed, so adding or deleting one re-derives this file."""
     found = []
     for imp in facts.py_imports:
-        for group in lang_python.candidates(facts.path, imp):
-            hit = _first_existing(group, index, probes)
-            if hit is not None:
-                found.append(hit)
+        for group in lang_python.candidate_groups(facts.path, imp):
+            for cand, root in group:
+                probes.add(cand)
+                if index.exists(cand):
+                    found.append(cand)
+                    for init in lang_python.package_inits(root, cand):
+                        probes.add(init)
+                        if index.exists(init):
+                            found.append(init)
+                    break
     return found
 
 
@@ -183,7 +192,7 @@ def derive_file(facts: FileFacts, ctx: Context, index: RepoIndex) -> Contributio
     probes: set[str] = set()
 
     if facts.lang == PYTHON:
-        mid = module_id(lang_python.module_name(path))
+        mid = module_id(lang_python.module_name(path), lang_python.module_root(path))
         nodes[mid] = {}
         edges[(mid, fid)] = {"kind": "defined_in"}
         targets = _python_targets(facts, index, probes)
@@ -299,7 +308,12 @@ def derive_services(ctx: Context) -> Contribution:
             edges[(tid, dep_id)] = {"kind": "depends_on"}
     for inc in cfg.incidents:
         iid = incident_id(inc.id)
-        nodes[iid] = {"date": inc.date.isoformat(), "severity": inc.severity, "title": inc.title}
+        nodes[iid] = {
+            "date": inc.date.isoformat(),
+            "severity": inc.severity,
+            "title": inc.title,
+            "paths": list(inc.paths),
+        }
         for svc_name in inc.services:
             edges[(iid, service_id(svc_name))] = {"kind": "affected"}
     return Contribution(nodes, edges, frozenset())

@@ -51,6 +51,12 @@ def is_config(path: str) -> bool:
     )
 
 
+def reads_text(path: str) -> bool:
+    """Whether the graph reads this file's text (code and the config files); any other file is
+    a node whose text does not matter, so callers need not fetch it."""
+    return language(path) != OTHER or is_config(path)
+
+
 @dataclass(frozen=True)
 class FileFacts:
     path: str
@@ -63,6 +69,7 @@ class FileFacts:
     services: ServicesConfig | None = None
     tsconfig: lang_js.TsConfig | None = None
     go_module: str | None = None
+    trivial: bool = False  # an __init__.py that only marks a package (no code)
 
 
 def parse_file(path: str, text: str) -> FileFacts:
@@ -71,7 +78,14 @@ def parse_file(path: str, text: str) -> FileFacts:
     test = is_test(path)
     if lang == PYTHON:
         imports, findings = lang_python.parse_imports(path, text)
-        return FileFacts(path, lang, test, py_imports=tuple(imports), findings=tuple(findings))
+        return FileFacts(
+            path,
+            lang,
+            test,
+            py_imports=tuple(imports),
+            findings=tuple(findings),
+            trivial=lang_python.is_trivial_init(path, text),
+        )
     if lang == JS:
         return FileFacts(path, lang, test, specs=tuple(lang_js.parse_imports(text)))
     if lang == GO:

@@ -26,8 +26,12 @@ def file_id(path: str) -> str:
     return f"{FILE}:{path}"
 
 
-def module_id(name: str) -> str:
-    return f"{MODULE}:{name}"
+def module_id(name: str, root: str = "") -> str:
+    """`module:pkg.a` for a Python module under the repository root or a Go package (import
+    path); `module:<root>:pkg.a` for a Python module under a source root such as `src` or
+    `services/x/src`, so two projects that both hold `src/pkg/a.py` get two nodes. The ID
+    depends only on the file's path, never on which other files exist."""
+    return f"{MODULE}:{root}:{name}" if root else f"{MODULE}:{name}"
 
 
 def test_id(path: str) -> str:

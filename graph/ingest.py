@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 
 from graph import codeowners, lang_go, lang_js
+from graph.blast_index import BlastIndex
 from graph.config import SERVICES_PATH, ServicesConfig
 from graph.derive import (
     SERVICES_UNIT,
@@ -40,6 +41,12 @@ def base_attrs(node: str) -> dict[str, Any]:
     return attrs
 
 
+# Bumped whenever what a graph holds changes (node IDs, edge rules), so that snapshots cached by
+# an older version are rebuilt rather than updated incrementally. 2: parent-package edges and
+# source-root module IDs.
+GRAPH_FORMAT = 2
+
+
 class CodeGraph:
     """One repository snapshot: `graph` (networkx DiGraph) plus the indexes incremental updates use.
 
@@ -47,6 +54,7 @@ class CodeGraph:
     """
 
     def __init__(self) -> None:
+        self.format = GRAPH_FORMAT
         self.graph: nx.DiGraph = nx.DiGraph()
         self.facts: dict[str, FileFacts] = {}
         self._stems: dict[str, set[str]] = {}
@@ -57,6 +65,24 @@ class CodeGraph:
         self._node_extra: dict[str, tuple[str, dict[str, Any]]] = {}
         self._edge_refs: dict[tuple[str, str], int] = {}
         self.context: Context = build_context({})
+        self._blast_index: BlastIndex | None = None
+
+    def blast_index(self) -> BlastIndex:
+        """The graph's CSR view for blast-radius queries, built on first use and dropped by
+        `update` (and not pickled with the graph)."""
+        if self._blast_index is None:
+            self._blast_index = BlastIndex.from_graph(self.graph)
+        return self._blast_index
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_blast_index"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("_blast_index", None)
+        state.setdefault("format", 1)
+        self.__dict__.update(state)
 
     # -- RepoIndex ---------------------------------------------------------------------------
     def exists(self, path: str) -> bool:
@@ -159,6 +185,7 @@ def _changed_keys(path: str, facts: FileFacts) -> set[str]:
 
 def update(cg: CodeGraph, changed: Mapping[str, str | None]) -> CodeGraph:
     """Apply a change set in place (path → new text, None = deleted) and return the graph."""
+    cg._blast_index = None
     dirty: set[str] = set()
     removed: set[str] = set()
     keys: set[str] = set()

@@ -8,12 +8,11 @@ are kept with empty text so that coverage still counts them.
 from __future__ import annotations
 
 import io
-import posixpath
 import tarfile
 
 from pydantic import BaseModel, Field
 
-from graph.facts import parse_file
+from graph.facts import reads_text
 
 MAX_FILES = 50_000
 MAX_FILE_BYTES = 1_000_000
@@ -23,20 +22,6 @@ class Snapshot(BaseModel):
     files: dict[str, str] = Field(default_factory=dict)
     skipped: list[str] = Field(default_factory=list, description="members not read, with why")
     truncated: bool = False
-
-
-def _wanted(path: str) -> bool:
-    """Whether the graph needs this file's text (code, configs, owners, services)."""
-    return parse_file(path, "").lang != "other" or _is_config(path)
-
-
-def _is_config(path: str) -> bool:
-    name = posixpath.basename(path)
-    return (
-        name in ("CODEOWNERS", "go.mod")
-        or (name.startswith(("tsconfig", "jsconfig")) and name.endswith(".json"))
-        or path == ".github/maestro/services.yml"
-    )
 
 
 def snapshot_from_tarball(
@@ -60,7 +45,7 @@ def snapshot_from_tarball(
                 if len(snapshot.files) >= max_files:
                     snapshot.truncated = True
                     break
-                if not _wanted(path):
+                if not reads_text(path):
                     snapshot.files[path] = ""
                     continue
                 if member.size > max_file_bytes:

@@ -32,7 +32,7 @@ from checks.sbom.models import Delta, ParseProblem
 from checks.sbom.models import Finding as SbomFinding
 from checks.sbom.scan import sbom_criticals
 from graph.blast import BlastRadius
-from graph.decision import decision_card, render_markdown
+from graph.decision import decision_card, render_markdown, risk_measurement
 
 
 class Computed(BaseModel):
@@ -108,12 +108,7 @@ def _risk(
             details={"factors": [f.model_dump() for f in risk.factors]},
         ), ""
     card = decision_card(blast, top=top)
-    return Measurement(
-        key="riskCap",
-        value=card.risk,
-        source="blast radius on the code graph",
-        details={"level": card.level, "reason_paths": [" → ".join(r.path) for r in card.reasons]},
-    ), render_markdown(card, partial_env())
+    return risk_measurement(card), render_markdown(card, partial_env())
 
 
 def _sbom(sbom: SbomInput, policy: Policy, local: bool) -> tuple[Measurement | None, str]:

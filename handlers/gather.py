@@ -17,7 +17,7 @@ from checks.policy.parse import MAX_POLICY_BYTES, POLICY_PATH, PolicyError, pars
 from checks.rules.facts import Approval, PrEvent, PullRequestFacts
 from graph.blast import BlastRadius
 from handlers.assemble import Computed, SbomInput, assemble_computed
-from handlers.graph_source import pull_request_blast
+from handlers.graph_source import SNAPSHOTS_KEPT, pull_request_blast
 from handlers.port import GitHubPort
 from handlers.sbom_source import may_touch_manifests, sbom_delta
 
@@ -119,6 +119,7 @@ async def computed_evidence(
     files: list[FileChange],
     now: datetime,
     policy: Policy,
+    snapshots_kept: int = SNAPSHOTS_KEPT,
 ) -> Computed:
     """Values Maestro computes from the change: risk from the CodeGraph blast radius (falling
     back to the file-list risk when the graph cannot be built), with the Decision Card, the
@@ -128,7 +129,7 @@ async def computed_evidence(
     blast: BlastRadius | None
     try:
         blast = await pull_request_blast(
-            sessions, github, repo, base_sha, head_sha, files, now.date()
+            sessions, github, repo, base_sha, head_sha, files, now.date(), snapshots_kept
         )
     except Exception as exc:  # a graph failure must not block the card
         log.warning("blast radius for %s@%s unavailable: %s", repo, head_sha[:7], exc)

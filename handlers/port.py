@@ -36,6 +36,14 @@ class CheckRunOutput(BaseModel):
     )
 
 
+class Comparison(BaseModel):
+    """Two commits compared: their merge base and the files changed from it to the head
+    (GitHub lists at most 300)."""
+
+    merge_base: str
+    files: list[FileChange] = Field(default_factory=list)
+
+
 class GitHubPort(Protocol):
     """What Maestro does on GitHub for one installation."""
 
@@ -77,6 +85,8 @@ class GitHubPort(Protocol):
     async def download_artifact(self, repo: str, artifact_id: int, max_bytes: int) -> bytes: ...
 
     async def compare_files(self, repo: str, base: str, head: str) -> list[FileChange]: ...
+
+    async def compare(self, repo: str, base: str, head: str) -> Comparison: ...
 
     async def download_tarball(self, repo: str, ref: str, max_bytes: int) -> bytes: ...
 

@@ -188,7 +188,14 @@ async def evaluate(
     async with ctx.sessions() as session:
         evidence = await stored_evidence(session, pr.repository, pr.head_sha)
     computed = await computed_evidence(
-        ctx.sessions, github, pr.repository, pull, files, now, policy
+        ctx.sessions,
+        github,
+        pr.repository,
+        pull,
+        files,
+        now,
+        policy,
+        snapshots_kept=ctx.settings.graph_snapshots_per_repo,
     )
     results = card_results(policy, evidence, facts, computed, await _waivers(ctx, pr), now)
     since = await _waiting_since(ctx, pr, now)

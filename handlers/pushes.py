@@ -30,6 +30,15 @@ async def pushed(event: sansio.Event, ctx: HandlerContext) -> None:
         ctx.outcomes.append(f"no cached graph for {before[:7]}: built on the next pull request")
         return
     github = await ctx.github((data.get("installation") or {}).get("id"))
-    files = await github.compare_files(repo, before, after)
-    await head_graph(ctx.sessions, github, repo, after, base, files)
-    ctx.outcomes.append(f"graph {before[:7]} → {after[:7]}: {len(files)} files re-parsed")
+    comparison = await github.compare(repo, before, after)
+    # The compare lists the files changed from the merge base; after a force push that is not
+    # `before`, so the update must start from the merge base's graph.
+    start = comparison.merge_base or before
+    if start != before:
+        base = await _cached(ctx.sessions, repo, start)
+        if base is None:
+            ctx.outcomes.append(f"no cached graph for merge base {start[:7]}: not carried")
+            return
+    keep = ctx.settings.graph_snapshots_per_repo
+    await head_graph(ctx.sessions, github, repo, after, base, comparison.files, keep)
+    ctx.outcomes.append(f"graph {start[:7]} → {after[:7]}: {len(comparison.files)} files re-parsed")

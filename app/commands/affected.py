@@ -24,7 +24,7 @@ from graph.affected import affected_targets
 from graph.blast import BlastRadius, blast_radius
 from graph.coverage import coverage
 from graph.decision import decision_card, render_markdown
-from graph.facts import OTHER, is_config, language
+from graph.facts import reads_text
 from graph.ids import kind_of
 from graph.ingest import CodeGraph, build_graph, update
 
@@ -35,17 +35,17 @@ MAX_TEXT_BYTES = 2_000_000  # larger files are kept as paths only (generated cod
 class GitError(Exception):
     """A git command failed; the message is git's own."""
 
+    def __init__(self, message: str, returncode: int = 1) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+
 
 def _git(repo: str, *args: str, stdin: bytes | None = None) -> bytes:
     proc = subprocess.run(["git", "-C", repo, *args], input=stdin, capture_output=True)
     if proc.returncode != 0:
-        raise GitError(proc.stderr.decode(errors="replace").strip() or f"git {args[0]} failed")
+        message = proc.stderr.decode(errors="replace").strip() or f"git {args[0]} failed"
+        raise GitError(message, proc.returncode)
     return proc.stdout
-
-
-def _wanted(path: str) -> bool:
-    """Files whose text the graph reads; others are ingested as paths only."""
-    return language(path) != OTHER or is_config(path)
 
 
 def _read_blobs(repo: str, shas: list[str]) -> list[str]:
@@ -79,7 +79,7 @@ def read_tree(repo: str, ref: str, only: set[str] | None = None) -> dict[str, st
         path = raw_path.decode("utf-8", errors="replace")
         if kind != "blob" or (only is not None and path not in only):
             continue
-        if mode != "120000" and _wanted(path):
+        if mode != "120000" and reads_text(path):
             wanted.append((path, sha))
         else:
             files[path] = ""
@@ -95,15 +95,32 @@ def changed_paths(repo: str, base: str, head: str) -> dict[str, str]:
     return {parts[i + 1]: parts[i][0] for i in range(0, len(parts) - 1, 2)}
 
 
+def merge_base(repo: str, base: str, head: str) -> str:
+    """The commit `head` branched from `base` at (`git merge-base`), so that changes made on
+    the base branch since then do not count as the head's. Without a common ancestor
+    (unrelated histories) the base itself is used, and stderr says so."""
+    try:
+        return _git(repo, "merge-base", base, head).decode().strip()
+    except GitError as exc:
+        if exc.returncode != 1:  # 1 with no output: no common ancestor; else a bad ref
+            raise
+    print(f"maestro: {base} and {head} share no history; comparing them directly", file=sys.stderr)
+    return base
+
+
 @dataclass
 class Analysis:
     base: CodeGraph
     head: CodeGraph
     changed: list[str]
     blast: BlastRadius
+    merge_base: str
 
 
 def analyse(repo: str, base: str, head: str, today: dt.date | None, depth: int | None) -> Analysis:
+    """Blast radius of `head` against the merge base of `base` and `head` (like `nx affected`
+    and GitHub's PR diff): the base graph is built at the merge base and updated to `head`."""
+    base = merge_base(repo, base, head)
     status = changed_paths(repo, base, head)
     cg = build_graph(read_tree(repo, base))
     base_graph = cg.copy() if "D" in status.values() else None
@@ -118,7 +135,7 @@ def analyse(repo: str, base: str, head: str, today: dt.date | None, depth: int |
         policy = policy.model_copy(update={"depth": depth})
     changed = sorted(status)
     blast = blast_radius(cg, changed, today, policy, base=base_graph)
-    return Analysis(base_graph or cg, cg, changed, blast)
+    return Analysis(base_graph or cg, cg, changed, blast, base)
 
 
 def _report_findings(cg: CodeGraph) -> None:
@@ -212,9 +229,17 @@ def run_stats(args: argparse.Namespace) -> int:
         "edges": dict(sorted(Counter(d["kind"] for _, _, d in g.edges(data=True)).items())),
         "coverage": {
             "code_files": cov.code_files,
+            "depth": cov.depth,
+            "tested": cov.tested,
+            "tested_directly": cov.tested_directly,
+            "owned": cov.owned,
+            "in_service": cov.in_service,
             "tested_share": round(cov.tested_share, 4),
             "owned_share": round(cov.owned_share, 4),
             "service_share": round(cov.service_share, 4),
+            "untested": cov.untested,
+            "unowned": cov.unowned,
+            "unserviced": cov.unserviced,
         },
         "findings": len(cg.findings),
     }

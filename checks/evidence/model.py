@@ -45,6 +45,9 @@ class Measurement(BaseModel):
     source: str
     details: dict[str, Any] = Field(default_factory=dict)
     annotations: list[Annotation] = Field(default_factory=list)
+    facts: list[str] = Field(
+        default_factory=list, description="evidence items the obligation row shows (reason paths)"
+    )
 
 
 class Evidence(BaseModel):

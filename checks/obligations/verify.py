@@ -118,6 +118,7 @@ def _threshold_result(
         )
     actual: float | int = found.value
     extra_risk = sum(float(g["risk"]) for g in guard_risks)
+    facts: list[str] = list(found.facts)
     if key == "riskCap" and extra_risk:
         details.update(base_risk=found.value, guard_risk=extra_risk, guards=guard_risks)
         actual = round(min(1.0, float(found.value) + extra_risk), 4)
@@ -133,6 +134,7 @@ def _threshold_result(
         reason=reason[0] if ok else reason[1],
         actual=actual,
         source=found.source,
+        facts=facts,
         details=details,
     )
 

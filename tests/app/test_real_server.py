@@ -18,6 +18,7 @@ from app.settings import Settings
 from app.tables import LedgerEntry
 
 BASE_SHA = load_payload("pull_request/opened")["pull_request"]["base"]["sha"]
+HEAD_SHA = load_payload("pull_request/opened")["pull_request"]["head"]["sha"]
 FILES = [{"filename": "app/core.py", "status": "modified", "additions": 12, "deletions": 3}]
 
 
@@ -70,6 +71,7 @@ async def test_signed_pull_request_over_http_ends_in_a_completed_check_run(
         ("GET", "/api/v3/repos/Codertocat/Hello-World/pulls/2/files"),
         ("GET", "/api/v3/repos/Codertocat/Hello-World/contents/.github/maestro.yml"),
         ("GET", "/api/v3/repos/Codertocat/Hello-World/pulls/2/reviews"),
+        ("GET", f"/api/v3/repos/Codertocat/Hello-World/compare/{BASE_SHA}...{HEAD_SHA}"),
         ("GET", "/api/v3/repos/Codertocat/Hello-World/tarball/" + BASE_SHA),
         ("PATCH", "/api/v3/repos/Codertocat/Hello-World/check-runs/1"),
     ]

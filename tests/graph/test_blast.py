@@ -80,12 +80,29 @@ def test_reasons_are_shortest_import_chains(cg: CodeGraph) -> None:
     assert [r.path for r in blast.critical_files] == [
         ["src/acme/common/money.py", "src/acme/billing/tax.py", "src/acme/billing/ledger.py"]
     ]
-    assert "search" not in reasons  # search imports log, not money
+    # search/index.py does `from acme.common import log`: Python runs acme/common/__init__.py
+    # first, and that imports money.
+    assert reasons["search"] == [
+        "src/acme/common/money.py",
+        "src/acme/common/__init__.py",
+        "src/acme/search/index.py",
+    ]
 
     log = blast_radius(cg, ["src/acme/common/log.py"], TODAY)
     by_name = {s.name: s for s in log.services}
     assert by_name["search"].reason.path == ["src/acme/common/log.py", "src/acme/search/index.py"]
     assert by_name["search"].depth == 1
+
+
+def test_a_parent_package_reaches_every_module_imported_through_it(cg: CodeGraph) -> None:
+    # Every `import acme.x.y` runs src/acme/__init__.py first.
+    blast = blast_radius(cg, ["src/acme/__init__.py"], TODAY)
+    depths = {f.path: f.depth for f in blast.impacted}
+    assert depths["src/acme/billing/ledger.py"] == 1  # import acme.common.log
+    assert depths["src/acme/search/index.py"] == 1  # from acme.common import log
+    assert depths["tests/test_invoice.py"] == 1  # from acme.billing.invoice import …
+    assert "src/acme/billing/tax.py" not in depths  # only relative imports: acme already ran
+    assert {s.name for s in blast.services} >= {"billing", "search", "common"}
 
 
 def test_depth_limits_the_cone(cg: CodeGraph) -> None:
@@ -104,7 +121,9 @@ def test_deleted_file_seeds_its_importers_from_the_base_graph(
     blast = blast_radius(head, ["web/src/lib/types.ts"], TODAY, base=base)
     assert {f.path: f.depth for f in blast.impacted} == {
         "web/src/app.tsx": 1,
+        "web/src/app.test.tsx": 2,
         "web/src/index.ts": 2,
+        "web/src/index.test.ts": 3,
     }
     assert blast.services[0].reason.path == ["web/src/lib/types.ts", "web/src/app.tsx"]
     assert blast_radius(head, ["web/src/lib/types.ts"], TODAY).impacted == []
@@ -146,3 +165,21 @@ def test_risk_is_a_weighted_mean_in_unit_interval(
     mean = sum(weights.get(f.name, 0) * f.value for f in blast.factors) / total
     assert blast.risk == pytest.approx(mean, abs=1e-3)
     assert blast == blast_radius(cg, list(reversed(changed)), TODAY, policy)  # order-free
+
+
+def test_an_incident_that_names_only_services_counts_when_they_are_impacted(
+    monorepo_files: dict[str, str],
+) -> None:
+    services = monorepo_files[".github/maestro/services.yml"].replace(
+        "incidents:\n",
+        "incidents:\n  - {id: INC-50, date: 2026-10-17, severity: sev2, services: [search]}\n",
+    )
+    cg = build_graph({**monorepo_files, ".github/maestro/services.yml": services})
+    blast = blast_radius(cg, ["src/acme/common/log.py"], TODAY)  # search/index.py: 1 hop
+    [hit] = blast.incidents
+    assert (hit.id, hit.paths, hit.services, hit.age_days) == ("INC-50", [], ["search"], 15)
+    incidents = next(f for f in blast.factors if f.name == "incidents")
+    # recency (1 − 15/90) × the weight of search's nearest cone file (one hop: 0.5).
+    assert incidents.value == pytest.approx((1 - 15 / 90) * 0.5, abs=1e-4)
+    # A change that does not reach search leaves it out.
+    assert blast_radius(cg, ["src/acme/billing/tax.py"], TODAY).incidents[0].id == "INC-42"

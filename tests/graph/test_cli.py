@@ -64,6 +64,50 @@ def test_affected_prints_an_actions_matrix(repo: Path, capsys: pytest.CaptureFix
     )
 
 
+def test_affected_diffs_from_the_merge_base_on_a_diverged_branch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(MONOREPO, tmp_path, dirs_exist_ok=True)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "checkout", "-q", "-b", "feature")
+    search = tmp_path / "src/acme/search/index.py"
+    search.write_text(search.read_text() + "\nSTOP_WORDS = ('a', 'the')\n")
+    git(tmp_path, "commit", "-q", "-am", "feature work")
+    git(tmp_path, "checkout", "-q", "main")
+    (tmp_path / "gateway/internal/auth/token.go").write_text("package auth\n\nconst X = 1\n")
+    git(tmp_path, "commit", "-q", "-am", "main moved on")
+    args = ["affected", "--base", "main", "--head", "feature", "--repo", str(tmp_path)]
+    assert main(args) == 0
+    matrix = json.loads(capsys.readouterr().out)
+    # main's own gateway change is not the branch's: only search's test job is affected.
+    assert [(e["id"], e["trigger"]) for e in matrix["include"]] == [
+        ("test#search-tests", "src/acme/search/index.py")
+    ]
+    assert main(["blast", "--base", "main", "--head", "feature", "--repo", str(tmp_path),
+                 "--format", "json"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["changed"] == ["src/acme/search/index.py"]
+
+
+def test_unrelated_histories_fall_back_to_the_base(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.py").write_text("")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "one")
+    git(tmp_path, "checkout", "-q", "--orphan", "other")
+    (tmp_path / "b.py").write_text("import a\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "two")
+    assert main(["blast", "--base", "main", "--head", "other", "--repo", str(tmp_path),
+                 "--format", "json"]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert "share no history; comparing them directly" in captured.err
+    assert json.loads(captured.out)["changed"] == ["b.py"]
+
+
 def test_blast_markdown_and_json(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["blast", "--base", "HEAD~1", "--repo", str(repo)]
     assert main(args) == 0
@@ -82,9 +126,12 @@ def test_blast_markdown_and_json(repo: Path, capsys: pytest.CaptureFixture[str])
 def test_graph_stats(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", "stats", "--repo", str(repo), "--ref", "HEAD~1"]) == 0
     stats = json.loads(capsys.readouterr().out)
-    assert stats["files"] == 45
+    assert stats["files"] == 48
     assert stats["nodes"]["service"] == 5 and stats["edges"]["imports"] > 20
-    assert stats["coverage"]["owned_share"] == 1.0
+    cov = stats["coverage"]
+    assert (cov["code_files"], cov["tested"], cov["tested_directly"]) == (20, 20, 16)
+    assert cov["tested_share"] == cov["owned_share"] == cov["service_share"] == 1.0
+    assert cov["untested"] == cov["unowned"] == cov["unserviced"] == []
 
 
 def test_bad_ref_exits_2_with_gits_message(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,11 +9,10 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from checks.proofcard import ObligationStatus
 from graph.affected import affected_targets, choose_platform
 from graph.blast import blast_radius
 from graph.config import ArchCost, PlatformPolicy, Target
-from graph.decision import decision_card, render_markdown, risk_cap_result
+from graph.decision import decision_card, render_markdown, risk_measurement
 from graph.ingest import CodeGraph, build_graph
 
 TODAY = dt.date(2026, 11, 1)
@@ -57,14 +56,42 @@ def test_card_without_services_renders_only_the_table(
     assert "Impacted services" not in md and "<details>" not in md
 
 
-def test_risk_cap_obligation(cg: CodeGraph) -> None:
+def test_risk_measurement_carries_service_and_critical_file_reasons(cg: CodeGraph) -> None:
     card = decision_card(blast_radius(cg, ["src/acme/billing/tax.py"], TODAY))
-    passed = risk_cap_result(card, cap=0.9)
-    failed = risk_cap_result(card, cap=0.1)
-    assert (passed.status, passed.reason) == (ObligationStatus.PASSED, "within_limit")
-    assert (failed.status, failed.reason) == (ObligationStatus.FAILED, "above_limit")
-    assert failed.actual == card.risk and failed.required == 0.1
-    assert "src/acme/billing/tax.py -> src/acme/billing/ledger.py" in failed.facts
+    measurement = risk_measurement(card)
+    assert measurement.key == "riskCap" and measurement.value == card.risk
+    assert measurement.facts == [
+        "billing: src/acme/billing/tax.py",
+        "src/acme/billing/ledger.py: src/acme/billing/tax.py → src/acme/billing/ledger.py",
+    ]
+    common = decision_card(blast_radius(cg, ["src/acme/common/money.py"], TODAY))
+    assert (
+        "search: src/acme/common/money.py → src/acme/common/__init__.py → "
+        + ("src/acme/search/index.py")
+        in risk_measurement(common).facts
+    )
+
+
+def test_long_lists_fold_into_details_and_count_what_is_left_out() -> None:
+    files = {f"src/m{i:03d}.py": "import base\n" for i in range(80)}
+    files["src/base.py"] = ""
+    files["CODEOWNERS"] = "".join(f"/src/m{i:03d}.py @org/t{i % 9}\n" for i in range(80))
+    files |= {f"tests/test_m{i:03d}.py": f"import m{i:03d}\n" for i in range(60)}
+    cg = build_graph(files)
+    card = decision_card(blast_radius(cg, ["src/base.py"], TODAY), top=3, limit=20)
+    assert card.required_test_count == 60 and len(card.required_tests) == 20
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
+    md = render_markdown(card, env)
+    assert "(+" not in md and " more</summary>" in md  # folded, not "(+N more)"
+    assert "<details><summary>6 more owners</summary>" in md  # 9 owners, 3 shown
+    assert "<details><summary>57 more tests</summary>" in md
+    assert "- … and 40 not listed here" in md  # 60 tests, the card carries 20
+    assert "141 files within 3 hops; 81 code files in the repository" in md
+    untested = next(line for line in md.splitlines() if line.startswith("| Untested"))
+    # 21 untested files: 3 shown, 17 folded, 1 beyond the limit of 20.
+    assert "<details><summary>18 more</summary>" in untested
+    assert "src/m078.py … and 1 not listed</details> |" in untested
+    assert md.count("<details>") == md.count("</details>")
 
 
 def ids(cg: CodeGraph, changed: list[str]) -> dict[str, str]:
@@ -137,3 +164,21 @@ def test_platform_choice() -> None:
     assert choose_platform(only, policy).reason == "only_allowed"
     tie = choose_platform(target, PlatformPolicy())
     assert (tie.arch, tie.reason) == ("amd64", "tie_first_name")
+
+
+def test_an_image_runs_only_on_architectures_its_platforms_build() -> None:
+    # arm64 is the cheaper runner, yet an amd64-only image must not be built there.
+    cheap = {"arm64": ArchCost(price=0.5, carbon=0.5, runner="a64"), "amd64": ArchCost()}
+    policy = PlatformPolicy(architectures=cheap)
+    amd_only = Target(kind="image", name="x", dockerfile="D", platforms=["linux/amd64"])
+    chosen = choose_platform(amd_only, policy)
+    assert (chosen.arch, chosen.reason, chosen.scores) == ("amd64", "only_allowed", {"amd64": 1.0})
+    both = Target(
+        kind="image", name="x", dockerfile="D", platforms=["linux/amd64", "linux/arm64/v8"]
+    )
+    assert choose_platform(both, policy).arch == "arm64"
+    assert choose_platform(Target(kind="nix", name="n"), policy).arch == "arm64"  # no platforms
+    s390 = Target(kind="image", name="x", dockerfile="D", platforms=["linux/s390x"])
+    assert choose_platform(s390, policy).reason == "unpriced"
+    with pytest.raises(ValueError, match="'platforms' do not build"):
+        Target(kind="image", name="x", dockerfile="D", platforms=["linux/amd64"], archs=["arm64"])

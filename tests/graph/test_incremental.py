@@ -15,6 +15,7 @@ PY = [
     "from .sub import c\n",
     "from ..a import helper\n",
     "import a\nfrom pkg.sub import c as cc\n",
+    "import pkg.sub.c\n",
     "def broken(:\n",
 ]
 TS = [

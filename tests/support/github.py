@@ -11,7 +11,7 @@ import httpx
 
 from app.webhook import sign
 from checks.changes import FileChange
-from handlers.port import CheckRunOutput
+from handlers.port import CheckRunOutput, Comparison
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 API_URL = "https://ghe.example.test/api/v3"
@@ -71,6 +71,7 @@ class FakeGitHub:
         self.permissions: dict[str, str] = {}
         self.contents: dict[tuple[str, str], bytes] = {}
         self.tarballs: dict[str, bytes] = {}
+        self.merge_bases: dict[tuple[str, str], str] = {}  # (base, head) → merge base
 
     def _record(self, name: str, **kwargs: Any) -> None:
         self.calls.append((name, kwargs))
@@ -145,6 +146,10 @@ class FakeGitHub:
         self._record("compare_files", repo=repo, base=base, head=head)
         return self.files
 
+    async def compare(self, repo: str, base: str, head: str) -> Comparison:
+        self._record("compare", repo=repo, base=base, head=head)
+        return Comparison(merge_base=self.merge_bases.get((base, head), base), files=self.files)
+
     async def download_tarball(self, repo: str, ref: str, max_bytes: int) -> bytes:
         self._record("download_tarball", repo=repo, ref=ref)
         return self.tarballs[ref]
@@ -193,6 +198,7 @@ def mock_pull_request_api(
     pull: dict[str, Any] | None = None,
     tarball: bytes | None = None,
     contents: dict[str, str] | None = None,
+    merge_base: str | None = None,
 ) -> dict[str, Any]:
     """respx routes for everything a Proof Card computation calls on GitHub.
 
@@ -235,7 +241,37 @@ def mock_pull_request_api(
         "complete": github.patch(f"{base}/check-runs/{check_run_id}").mock(
             return_value=httpx.Response(200, json={"id": check_run_id})
         ),
+        "compare": github.get(url__regex=rf".*{base}/compare/.*").mock(
+            return_value=compare_response(
+                pull["base"]["sha"],
+                merge_base or pull["base"]["sha"],
+                DEFAULT_FILES if files is None else files,
+            )
+        ),
     }
+
+
+def compare_response(base: str, merge_base: str, files: list[dict[str, Any]]) -> httpx.Response:
+    """GitHub's `GET /repos/{owner}/{repo}/compare/{basehead}` answer (the fields Maestro reads,
+    plus the required ones)."""
+    return httpx.Response(
+        200,
+        json={
+            "url": "https://api.github.com/repos/o/r/compare/a...b",
+            "html_url": "https://github.com/o/r/compare/a...b",
+            "permalink_url": "https://github.com/o/r/compare/o:a...o:b",
+            "diff_url": "https://github.com/o/r/compare/a...b.diff",
+            "patch_url": "https://github.com/o/r/compare/a...b.patch",
+            "base_commit": {"sha": base},
+            "merge_base_commit": {"sha": merge_base},
+            "status": "ahead" if base == merge_base else "diverged",
+            "ahead_by": 1,
+            "behind_by": 0 if base == merge_base else 1,
+            "total_commits": 1,
+            "commits": [],
+            "files": files,
+        },
+    )
 
 
 DEFAULT_FILES: list[dict[str, Any]] = [

@@ -97,6 +97,12 @@ class StandInGitHub:
             return JSONResponse([])
         if request.method == "GET" and parts[-2] == "pulls":
             return JSONResponse(self.pull)
+        if request.method == "GET" and "compare" in parts:
+            from support.github import compare_response
+
+            base = parts[-1].split("...", 1)[0]
+            answer = compare_response(base, base, self.files)
+            return Response(answer.content, answer.status_code, media_type="application/json")
         if request.method == "GET" and "contents" in parts and self.policy is not None:
             from support.github import contents_response
 
