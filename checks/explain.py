@@ -146,6 +146,12 @@ def _rule_failed(r: Explainable) -> str:
     return f"{r.title} does not hold: {r.required}" + (f" ({why})" if why else "")
 
 
+def _rule_undecided(r: Explainable) -> str:
+    facts = [f for f in r.details.get("facts") or [] if f.get("value") is None]
+    why = "; ".join(fact_sentence(f) for f in facts)
+    return f"{r.title} could not be decided: {r.required}" + (f" ({why})" if why else "")
+
+
 def _invalid(r: Explainable) -> str:
     from checks.evidence.model import EvidenceProblem
 
@@ -197,6 +203,7 @@ _REASONS.update(
         # rules
         "rule_holds": lambda r: f"{r.title} holds",
         "rule_failed": _rule_failed,
+        "rule_undecided": _rule_undecided,
         "guard_raised_risk": lambda r: (
             f"{r.title} does not hold, so it adds {_fmt(r.details.get('risk'))} to the risk"
         ),
@@ -317,10 +324,24 @@ def policy_problem_sentence(problem: PolicyProblem) -> str:
     return text
 
 
+# Why a rule fact is unknown (checks.rules.functions `unknown_reason`) -> words.
+_UNKNOWN: dict[str, str] = {
+    "team_membership_unreadable": (
+        "team membership of {items} could not be read; Maestro needs the organization "
+        "permission Members: read, which an organization owner grants on the app's installation"
+    ),
+}
+
+
 def fact_sentence(fact: Fact | Mapping[str, Any]) -> str:
     """'changed("migrations/**") is true (migrations/0003.sql)'."""
     data = fact if isinstance(fact, Mapping) else fact.model_dump()
     value = data.get("value")
+    if value is None:
+        why = _UNKNOWN.get(data.get("unknown") or "", "it could not be read")
+        return f"{data.get('expr')} is unknown: " + why.format(
+            items=", ".join(data.get("items") or [])
+        )
     shown = str(value).lower() if isinstance(value, bool) else _fmt(value)
     if isinstance(value, float) and value.is_integer():
         shown = str(int(value))
