@@ -118,6 +118,7 @@ async def _waivers(ctx: HandlerContext, pr: PullRequestRef) -> list[Waiver]:
             Waiver(
                 obligation=w.obligation,
                 by=w.granted_by,
+                owner=w.owner or w.granted_by,
                 reason=w.reason,
                 permission="admin",  # recorded only after the permission check passed
                 created_at=as_utc(w.created_at),

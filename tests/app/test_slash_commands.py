@@ -82,7 +82,8 @@ async def test_reader_cannot_waive(
     await post_event(client, "issue_comment", _comment("/maestro waive riskCap trust me"))
     await worker.run_once()
     reply = json.loads(comments.calls.last.request.content)["body"]
-    assert "only collaborators with **write** access" in reply and "your role: read" in reply
+    assert "refused: the author's role (read) is below the write role" in reply
+    assert "Who may waive here: collaborators with the **write** role or above." in reply
     async with services.sessions() as session:
         assert (await session.execute(select(WaiverRecord))).first() is None
 
