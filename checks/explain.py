@@ -136,7 +136,12 @@ def _waived(r: Explainable) -> str:
     if r.details.get("waiver_owner"):
         text += f" (owner @{r.details['waiver_owner']})"
     if r.details.get("waiver_expires"):
-        text += f" until {str(r.details['waiver_expires'])[:10]}"
+        from datetime import datetime
+
+        from checks.obligations.waivers import last_day
+
+        expires = datetime.fromisoformat(str(r.details["waiver_expires"]))
+        text += f" until {last_day(expires).isoformat()}"
     if r.details.get("waiver_reason"):
         text += f": {r.details['waiver_reason']}"
     return text
