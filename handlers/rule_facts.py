@@ -22,7 +22,8 @@ from app.inbox import as_utc
 from app.tables import Delivery
 from checks.changes import FileChange
 from checks.policy.model import Policy
-from checks.rules.facts import PrEvent, PullRequestFacts, is_revert, team_slug
+from checks.rules.facts import PrEvent, PullRequestFacts, team_slug
+from checks.rules.local import is_revert
 from checks.rules.needs import FactNeeds, policy_needs
 from handlers.context import HandlerContext
 from handlers.gather import pull_request_facts

@@ -5,7 +5,6 @@ handlers (or `maestro proof` on a local checkout) fill it in.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -63,12 +62,3 @@ class PullRequestFacts(BaseModel):
 def team_slug(team: str) -> str:
     """'@Org/DBA' and 'org/dba' name the same team."""
     return team.strip().lstrip("@").lower()
-
-
-_REVERT_SUBJECT = re.compile(r"Revert\b")
-
-
-def is_revert(message: str) -> bool:
-    """A revert commit as git and GitHub write it: a subject starting with the word 'Revert'
-    ('Revert "…"') or a body saying 'This reverts commit <sha>.'"""
-    return bool(_REVERT_SUBJECT.match(message)) or "This reverts commit" in message

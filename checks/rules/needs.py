@@ -6,13 +6,11 @@ far back as the longest window a rule looks at reverts over.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from pydantic import BaseModel, Field
 
 from checks.policy.model import Policy
 from checks.rules.facts import team_slug
-from checks.rules.syntax import Binary, Call, Compare, Expr, Lit, Not
+from checks.rules.syntax import Call, Expr, calls
 
 # `events("revert")` without a window looks this far back on the base branch.
 DEFAULT_REVERT_LOOKBACK_SECONDS = 7 * 86400
@@ -34,21 +32,6 @@ class FactNeeds(BaseModel):
     @property
     def teams(self) -> list[str]:
         return sorted({*self.approver_teams, *self.author_teams})
-
-
-def calls(expr: Expr) -> Iterator[Call]:
-    """Every function call in the tree."""
-    stack: list[Expr] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Call):
-            yield node
-        elif isinstance(node, Not):
-            stack.append(node.operand)
-        elif isinstance(node, Binary | Compare):
-            stack.extend((node.right, node.left))
-        else:
-            assert isinstance(node, Lit)
 
 
 def _arg(call: Call, index: int) -> str | float | bool | None:

@@ -14,7 +14,7 @@ from checks.policy.model import Policy
 from checks.policy.parse import parse_policy
 from checks.proofcard import ObligationStatus
 from checks.rules.evaluate import evaluate
-from checks.rules.facts import Approval, PrEvent, PullRequestFacts, is_revert
+from checks.rules.facts import Approval, PrEvent, PullRequestFacts
 from checks.rules.needs import (
     DEFAULT_REVERT_LOOKBACK_SECONDS,
     MAX_REVERT_LOOKBACK_SECONDS,
@@ -184,10 +184,3 @@ def test_invalidate_approvals_drops_approvals_of_older_commits() -> None:
     assert results["cepGuards.fresh"].reason == "guard_invalidated_approvals"
     assert results["invariants.two"].status is ObligationStatus.FAILED
     assert results["invariants.two"].facts == []  # both approvals were dropped
-
-
-def test_revert_messages() -> None:
-    assert is_revert('Revert "Add the cache"\n\nThis reverts commit 0123abc.')
-    assert is_revert("fix: undo\n\nThis reverts commit 0123abc.")
-    assert is_revert("Revert: the cache")
-    assert not is_revert("Reverting the flag default is a feature")
