@@ -135,6 +135,15 @@ async def test_a_pr_editing_the_policy_gets_it_validated_while_the_base_policy_g
     card = json.loads(routes["complete"].calls.last.request.content)
     assert "is valid" in card["output"]["summary"]
     assert "annotations" not in card["output"]
+    # a PR fixing a broken base policy: the base still gates (and fails), the fix is shown valid
+    policy_at["master"] = "thresholds:\n  riskCap: 7\n"
+    await post_event(client, "pull_request", load_payload("pull_request/opened"))
+    assert await worker.run_once() is True
+    card = json.loads(routes["complete"].calls.last.request.content)
+    assert card["conclusion"] == "failure"
+    assert ".github/maestro.yml is invalid" in card["output"]["summary"]
+    assert "#### Proposed policy (not in force until merged)" in card["output"]["summary"]
+    assert "at `ec26c3e` is valid" in card["output"]["summary"]
 
 
 def _contents_at(text: str) -> httpx.Response:
@@ -195,7 +204,7 @@ async def test_a_new_policy_on_the_default_branch_re_checks_open_pull_requests(
     assert card["conclusion"] == "failure"
     assert "migrations-need-dba does not hold" in card["output"]["summary"]
     assert await worker.run_once() is False
-    # GitHub redelivering the push queues nothing twice
+    # the same push delivered again, even under a new delivery id, queues nothing twice
     await post_event(client, "push", payload)
     assert await worker.run_once() is True
     assert await worker.run_once() is False
