@@ -22,6 +22,7 @@ from checks.policy.parse import POLICY_PATH
 from handlers.context import HandlerContext
 from handlers.graph_source import _cached, head_graph
 from handlers.proof import prove_pull_request
+from handlers.pull_requests import draft_skipped
 
 log = logging.getLogger("maestro.pushes")
 
@@ -140,10 +141,9 @@ async def policy_recheck(event: sansio.Event, ctx: HandlerContext) -> None:
     if pull.get("state") != "open":
         ctx.outcomes.append(f"ignored: #{number} is no longer open")
         return
-    if pull.get("draft") and not ctx.settings.process_drafts:
-        ctx.outcomes.append("skipped: draft pull request (set MAESTRO_PROCESS_DRAFTS=true)")
-        return
     ref = PullRequestRef(
         repository=repo, number=number, head_sha=pull["head"]["sha"], base_ref=pull["base"]["ref"]
     )
+    if await draft_skipped(ctx, installation_id, ref, pull):
+        return
     await prove_pull_request(ctx, installation_id, ref, pull=pull)

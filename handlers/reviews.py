@@ -14,6 +14,7 @@ from checks.rules.needs import policy_needs
 from handlers.context import HandlerContext
 from handlers.gather import read_policy
 from handlers.proof import prove_pull_request
+from handlers.pull_requests import draft_skipped
 
 router = routing.Router()
 
@@ -28,9 +29,6 @@ async def review_changed(event: sansio.Event, ctx: HandlerContext) -> None:
         return
     if event.data.get("action") == "submitted" and str(review.get("state")).lower() == "commented":
         ctx.outcomes.append("ignored: a comment review changes no approval")
-        return
-    if pull.get("draft") and not ctx.settings.process_drafts:
-        ctx.outcomes.append("skipped: draft pull request (set MAESTRO_PROCESS_DRAFTS=true)")
         return
     repo = event.data["repository"]["full_name"]
     installation_id = (event.data.get("installation") or {}).get("id")
@@ -47,5 +45,7 @@ async def review_changed(event: sansio.Event, ctx: HandlerContext) -> None:
         return
     if not policy_needs(policy).reviews:
         ctx.outcomes.append("ignored: no rule of the policy reads approvals")
+        return
+    if await draft_skipped(ctx, installation_id, ref, pull):
         return
     await prove_pull_request(ctx, installation_id, ref, pull=pull)

@@ -157,6 +157,7 @@ def apply_waivers(
             waiver_owner=waiver.owner,
             waiver_reason=waiver.reason,
             waiver_expires=decision.expires_at.isoformat() if decision.expires_at else None,
+            waiver_until=last_day(decision.expires_at).isoformat() if decision.expires_at else None,
             status_before_waiver=result.status.value,
             reason_before_waiver=result.reason,
         )

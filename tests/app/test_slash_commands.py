@@ -243,7 +243,7 @@ async def test_a_team_member_may_waive_and_membership_is_read_once(
     # the waiver and the card's approved_by_team rule asked about the same member once
     assert team.call_count == 1
     card = json.loads(routes["complete"].calls.last.request.content)
-    assert "| ✅ | migrations-need-dba |" in card["output"]["summary"]
+    assert "| ✅ passed | migrations-need-dba |" in card["output"]["summary"]
 
 
 async def test_refusal_says_who_may_waive(

@@ -1,10 +1,9 @@
 """waiver owner: who answers for a waiver (`/maestro waive … --owner @user`)
 
-Existing waivers get their author as owner. (Numbered 0005 because the Proof Card table
-migration is 0004 on its branch; whichever merges second points its down_revision at the other.)
+Existing waivers get their author as owner.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-28
 """
 
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
