@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from gidgethub import BadRequest, RedirectionException
+from gidgethub import BadRequest, RateLimitExceeded, RedirectionException
 
 from app.github_api import RetryingGitHubAPI
 from checks.changes import FileChange
@@ -263,6 +264,76 @@ class RestGitHubPort:
                 return "none"
             raise
         return str(item.get("role_name") or item.get("permission") or "none")
+
+    async def team_membership(self, org: str, team_slug: str, username: str) -> str:
+        """The user's membership state in `org/team_slug`: active, pending, none (404) or
+        unknown (403: the installation lacks the organization `members: read` permission)."""
+        try:
+            item = await self.api.getitem(
+                "/orgs/{org}/teams/{team_slug}/memberships/{username}",
+                {"org": org, "team_slug": team_slug, "username": username},
+            )
+        except RateLimitExceeded:
+            raise
+        except BadRequest as exc:
+            if int(exc.status_code) == 404:
+                return "none"
+            if int(exc.status_code) == 403:
+                return "unknown"
+            raise
+        return str(item.get("state") or "none")
+
+    async def list_pull_commits(self, repo: str, number: int) -> list[dict[str, Any]]:
+        """The pull request's commits, oldest first (GitHub lists at most 250)."""
+        return [
+            item
+            async for item in self.api.getiter(
+                "/repos/{owner}/{repo}/pulls/{pull_number}/commits{?per_page}",
+                {**_split(repo), "pull_number": number, "per_page": 100},
+                iterable_key=None,
+            )
+        ]
+
+    async def list_commits(
+        self, repo: str, sha: str, since: datetime, max_count: int
+    ) -> list[dict[str, Any]]:
+        """Commits reachable from `sha` committed since `since`, newest first, at most
+        `max_count` (later pages are not fetched)."""
+        items: list[dict[str, Any]] = []
+        async for item in self.api.getiter(
+            "/repos/{owner}/{repo}/commits{?sha,since,per_page}",
+            {
+                **_split(repo),
+                "sha": sha,
+                "since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "per_page": min(100, max_count),
+            },
+            iterable_key=None,
+        ):
+            items.append(item)
+            if len(items) >= max_count:
+                break
+        return items
+
+    async def get_commit(self, repo: str, sha: str) -> dict[str, Any]:
+        """One commit with the files it touched."""
+        result: dict[str, Any] = await self.api.getitem(
+            "/repos/{owner}/{repo}/commits/{+ref}", {**_split(repo), "ref": sha}
+        )
+        return result
+
+    async def list_open_pulls(self, repo: str, base: str, max_count: int) -> list[dict[str, Any]]:
+        """Open pull requests into `base`, at most `max_count` (later pages are not fetched)."""
+        items: list[dict[str, Any]] = []
+        async for item in self.api.getiter(
+            "/repos/{owner}/{repo}/pulls{?state,base,per_page}",
+            {**_split(repo), "state": "open", "base": base, "per_page": min(100, max_count)},
+            iterable_key=None,
+        ):
+            items.append(item)
+            if len(items) >= max_count:
+                break
+        return items
 
 
 async def _download(client: httpx.AsyncClient, url: str, max_bytes: int) -> bytes:

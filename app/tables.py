@@ -198,6 +198,7 @@ class WaiverRecord(Base):
     obligation: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text)
     granted_by: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str | None] = mapped_column(String(255))  # who answers for it
     head_sha: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

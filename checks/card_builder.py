@@ -17,6 +17,7 @@ from checks.evidence.model import Annotation
 from checks.explain import annotation_text
 from checks.obligations.catalog import SPECS
 from checks.policy.parse import PolicyError
+from checks.policy.proposed import ProposedPolicy
 from checks.proofcard import ObligationResult, ObligationStatus, ProofCard, Trouble
 
 # GitHub's annotation levels for ours.
@@ -63,6 +64,7 @@ def build_proof_card(
     *,
     policy_configured: bool = True,
     draft: bool = False,
+    proposed_policy: ProposedPolicy | None = None,
 ) -> ProofCard:
     return ProofCard(
         repository=pr.repository,
@@ -76,6 +78,7 @@ def build_proof_card(
         sections=sections or {},
         policy_configured=policy_configured,
         draft=draft,
+        proposed_policy=proposed_policy,
     )
 
 

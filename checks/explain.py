@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from checks.explain_waivers import waiver_reason_text as waiver_reason_text
+from checks.explain_waivers import waiver_sentence as waiver_sentence
 from checks.proofcard import ObligationStatus, ProofCard
 
 if TYPE_CHECKING:
     from checks.evidence.model import Annotation, EvidenceProblem
-    from checks.obligations.waivers import WaiverDecision
     from checks.policy.parse import PolicyProblem
     from checks.rules.evaluate import Fact
 
@@ -133,8 +134,15 @@ def _report(r: Explainable) -> str:
 
 def _waived(r: Explainable) -> str:
     text = f"waived by {r.details.get('waived_by', 'a maintainer')}"
+    if r.details.get("waiver_owner"):
+        text += f" (owner @{r.details['waiver_owner']})"
     if r.details.get("waiver_expires"):
-        text += f" until {str(r.details['waiver_expires'])[:10]}"
+        from datetime import datetime
+
+        from checks.obligations.waivers import last_day
+
+        expires = datetime.fromisoformat(str(r.details["waiver_expires"]))
+        text += f" until {last_day(expires).isoformat()}"
     if r.details.get("waiver_reason"):
         text += f": {r.details['waiver_reason']}"
     return text
@@ -144,6 +152,12 @@ def _rule_failed(r: Explainable) -> str:
     facts = r.details.get("facts") or []
     why = "; ".join(fact_sentence(f) for f in facts)
     return f"{r.title} does not hold: {r.required}" + (f" ({why})" if why else "")
+
+
+def _rule_undecided(r: Explainable) -> str:
+    facts = [f for f in r.details.get("facts") or [] if f.get("value") is None]
+    why = "; ".join(fact_sentence(f) for f in facts)
+    return f"{r.title} could not be decided: {r.required}" + (f" ({why})" if why else "")
 
 
 def _invalid(r: Explainable) -> str:
@@ -197,6 +211,7 @@ _REASONS.update(
         # rules
         "rule_holds": lambda r: f"{r.title} holds",
         "rule_failed": _rule_failed,
+        "rule_undecided": _rule_undecided,
         "guard_raised_risk": lambda r: (
             f"{r.title} does not hold, so it adds {_fmt(r.details.get('risk'))} to the risk"
         ),
@@ -317,35 +332,29 @@ def policy_problem_sentence(problem: PolicyProblem) -> str:
     return text
 
 
+# Why a rule fact is unknown (checks.rules.functions `unknown_reason`) -> words.
+_UNKNOWN: dict[str, str] = {
+    "team_membership_unreadable": (
+        "team membership of {items} could not be read; Maestro needs the organization "
+        "permission Members: read, which an organization owner grants on the app's installation"
+    ),
+}
+
+
 def fact_sentence(fact: Fact | Mapping[str, Any]) -> str:
     """'changed("migrations/**") is true (migrations/0003.sql)'."""
     data = fact if isinstance(fact, Mapping) else fact.model_dump()
     value = data.get("value")
+    if value is None:
+        why = _UNKNOWN.get(data.get("unknown") or "", "it could not be read")
+        return f"{data.get('expr')} is unknown: " + why.format(
+            items=", ".join(data.get("items") or [])
+        )
     shown = str(value).lower() if isinstance(value, bool) else _fmt(value)
     if isinstance(value, float) and value.is_integer():
         shown = str(int(value))
     items = data.get("items") or []
     return f"{data.get('expr')} is {shown}" + (f" ({', '.join(items)})" if items else "")
-
-
-_WAIVER_REASONS: dict[str, str] = {
-    "waiver_allowed": "waiver accepted",
-    "waiver_permission_too_low": "only users with the {min} role or above may waive",
-    "waiver_not_waivable": "this repository's policy does not allow waiving this obligation",
-    "waiver_too_long": "the waiver lasts longer than the policy allows",
-    "waiver_expired": "the waiver has expired",
-    "waiver_other_head": "the waiver was given for another commit",
-}
-
-
-def waiver_sentence(decision: WaiverDecision) -> str:
-    return waiver_reason_text(decision.reason, decision.min_permission)
-
-
-def waiver_reason_text(reason: str, min_permission: str | None = None) -> str:
-    """Why a waiver was accepted or refused, from its reason code."""
-    text = _WAIVER_REASONS.get(reason, reason.replace("_", " "))
-    return text.replace("{min}", min_permission or "maintain")
 
 
 # Line annotation codes (checks.evidence.model.Annotation.code) -> (title, message).

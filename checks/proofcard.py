@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from checks.policy.proposed import ProposedPolicy
+
 
 class ObligationStatus(StrEnum):
     """Outcome of one obligation."""
@@ -91,6 +93,9 @@ class ProofCard(BaseModel):
     )
     trouble: Trouble | None = Field(default=None, description="Maestro could not finish")
     superseded_by: str | None = Field(default=None, description="the newer head commit")
+    proposed_policy: ProposedPolicy | None = Field(
+        default=None, description="the policy file this pull request changes, validated"
+    )
 
     def count(self, status: ObligationStatus) -> int:
         return sum(1 for r in self.results if r.status == status)

@@ -1,13 +1,16 @@
 """`issue_comment` on a pull request: `/maestro` slash commands (waive, recheck, help).
 
-Acting commands need write access on the repository (GitHub's collaborator permission API);
-a waiver must also pass the policy's waiver rules (role, waivable obligation, duration).
-Every reply and every waiver decision is recorded in the ledger.
+`/maestro waive` is decided by the policy's waiver rules alone (`decide_waiver`): the author's
+repository role as GitHub names it (`role_name` of the collaborator permission API, so triage
+and maintain count), the users the policy lists, and the members of the teams it lists (read
+through the team membership API, cached for the delivery). `/maestro recheck` needs write
+access (Fix-It actions are for writers, per the security standard). Every reply and every
+waiver decision is recorded in the ledger.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from gidgethub import routing, sansio
@@ -19,15 +22,18 @@ from app.tables import WaiverRecord
 from checks.card_builder import PullRequestRef
 from checks.commands import USAGE, Command, CommandError, parse_command
 from checks.explain import waiver_sentence
-from checks.obligations.waivers import Waiver, decide_waiver
-from checks.policy.model import PERMISSION_RANK
+from checks.obligations.waivers import Waiver, WaiverDecision, decide_waiver, last_day
+from checks.policy.model import PERMISSION_RANK, Policy
 from checks.policy.parse import PolicyError
 from handlers.context import HandlerContext
 from handlers.gather import read_policy
 from handlers.port import GitHubPort
 from handlers.proof import prove_pull_request
+from handlers.rule_facts import team_state
 
 router = routing.Router()
+
+RECHECK_PERMISSION = "write"
 
 
 async def _reply(
@@ -88,7 +94,9 @@ async def comment_created(event: sansio.Event, ctx: HandlerContext) -> None:
         await _reply(ctx, github, installation_id, repo, number, "help", min_permission="maintain")
         return
     permission = await github.permission_of(repo, user)
-    if PERMISSION_RANK.get(permission, 0) < PERMISSION_RANK["write"]:
+    if command.name == "recheck" and (
+        PERMISSION_RANK.get(permission, 0) < PERMISSION_RANK[RECHECK_PERMISSION]
+    ):
         await _reply(
             ctx,
             github,
@@ -98,6 +106,7 @@ async def comment_created(event: sansio.Event, ctx: HandlerContext) -> None:
             "forbidden",
             user=user,
             command=command.name,
+            needed=RECHECK_PERMISSION,
             permission=permission,
         )
         return
@@ -115,6 +124,35 @@ async def comment_created(event: sansio.Event, ctx: HandlerContext) -> None:
     await prove_pull_request(ctx, installation_id, ref, pull=pull, reuse_open=True)
 
 
+def _expiry(command: Command, now: datetime) -> datetime | None:
+    """`--until D` runs to the end of day D (UTC); `--days N` for N days; else the default."""
+    if command.until is not None:
+        return datetime.combine(command.until + timedelta(days=1), time(0), tzinfo=UTC)
+    if command.days is not None:
+        return now + timedelta(days=command.days)
+    return None
+
+
+async def _waiver_teams(
+    ctx: HandlerContext, github: GitHubPort, policy: Policy, user: str, permission: str
+) -> tuple[list[str], list[str]]:
+    """(teams of `waivers.teams` the user is an active member of, those that could not be
+    read). Teams are asked only when the role and the users list do not already allow."""
+    rules = policy.waivers
+    if PERMISSION_RANK.get(permission, 0) >= PERMISSION_RANK[rules.min_permission] or (
+        user.lower() in {u.lower().lstrip("@") for u in rules.users}
+    ):
+        return [], []
+    member, unknown = [], []
+    for team in rules.teams:
+        state = await team_state(ctx, github, team, user)
+        if state == "active":
+            member.append(team)
+        elif state == "unknown":
+            unknown.append(team)
+    return member, unknown
+
+
 async def _waive(
     ctx: HandlerContext,
     github: GitHubPort,
@@ -129,25 +167,73 @@ async def _waive(
         await _reply(ctx, github, installation_id, ref.repository, ref.number, "policy_invalid")
         return False
     now = utcnow()
+    teams, teams_unknown = await _waiver_teams(ctx, github, policy, user, permission)
+    owner = command.owner or user
     waiver = Waiver(
         obligation=command.obligation,
         by=user,
+        owner=owner,
         reason=command.reason,
         permission=permission,
+        teams=teams,
+        teams_unknown=teams_unknown,
         created_at=now,
-        expires_at=now + timedelta(days=command.days) if command.days else None,
+        expires_at=_expiry(command, now),
         head_sha=ref.head_sha,
     )
     decision = decide_waiver(policy, waiver, now, ref.head_sha)
+    await _record(ctx, installation_id, ref, command, user, owner, decision, now)
+    if decision.allowed:
+        await _reply(
+            ctx,
+            github,
+            installation_id,
+            ref.repository,
+            ref.number,
+            "waived",
+            obligation=decision.obligation,
+            head_sha=ref.head_sha,
+            user=user,
+            owner=owner,
+            expires=last_day(decision.expires_at).isoformat() if decision.expires_at else "",
+            reason=command.reason,
+        )
+        return True
+    await _reply(
+        ctx,
+        github,
+        installation_id,
+        ref.repository,
+        ref.number,
+        "waiver_refused",
+        obligation=command.obligation,
+        why=waiver_sentence(decision),
+        decision=decision,
+        user=user,
+    )
+    return False
+
+
+async def _record(
+    ctx: HandlerContext,
+    installation_id: int,
+    ref: PullRequestRef,
+    command: Command,
+    user: str,
+    owner: str,
+    decision: WaiverDecision,
+    now: datetime,
+) -> None:
     async with ctx.sessions() as session, session.begin():
         if decision.allowed:
             session.add(
                 WaiverRecord(
                     repository=ref.repository,
                     pull_number=ref.number,
-                    obligation=command.obligation,
+                    obligation=decision.obligation,
                     reason=command.reason,
                     granted_by=user,
+                    owner=owner,
                     head_sha=ref.head_sha,
                     expires_at=decision.expires_at,
                     created_at=now,
@@ -162,37 +248,13 @@ async def _waive(
                 repository=ref.repository,
                 subject=f"pr:{ref.repository}#{ref.number}",
                 payload={
-                    "obligation": command.obligation,
+                    "obligation": decision.obligation,
                     "head_sha": ref.head_sha,
                     "reason": command.reason,
+                    "owner": owner,
+                    "permission": decision.permission,
                     "decision": decision.reason,
                     "expires_at": decision.expires_at.isoformat() if decision.expires_at else None,
                 },
             ),
         )
-    if decision.allowed:
-        await _reply(
-            ctx,
-            github,
-            installation_id,
-            ref.repository,
-            ref.number,
-            "waived",
-            obligation=command.obligation,
-            head_sha=ref.head_sha,
-            user=user,
-            expires=decision.expires_at.strftime("%Y-%m-%d") if decision.expires_at else "",
-            reason=command.reason,
-        )
-        return True
-    await _reply(
-        ctx,
-        github,
-        installation_id,
-        ref.repository,
-        ref.number,
-        "waiver_refused",
-        obligation=command.obligation,
-        why=waiver_sentence(decision),
-    )
-    return False

@@ -31,6 +31,8 @@ class HandlerContext:
 
     # Drops a cached installation token (the installation was deleted or suspended).
     forget_token: Callable[[int], None] | None = None
+    # team memberships read during this delivery: ('org/team', login) -> GitHub's state
+    memberships: dict[tuple[str, str], str] = field(default_factory=dict)
 
     async def github(self, installation_id: int | None) -> GitHubPort:
         if installation_id is None:

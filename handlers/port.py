@@ -6,6 +6,7 @@ fake (see `tests/conftest.py`) or the real port over respx, and can inject error
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -91,3 +92,20 @@ class GitHubPort(Protocol):
     async def download_tarball(self, repo: str, ref: str, max_bytes: int) -> bytes: ...
 
     async def permission_of(self, repo: str, username: str) -> str: ...
+
+    async def team_membership(self, org: str, team_slug: str, username: str) -> str:
+        """ "active" or "pending"; "none" when not a member (404); "unknown" when the app may not
+        read the organization's teams (403: the `members: read` permission is not granted)."""
+        ...
+
+    async def list_pull_commits(self, repo: str, number: int) -> list[dict[str, Any]]: ...
+
+    async def list_commits(
+        self, repo: str, sha: str, since: datetime, max_count: int
+    ) -> list[dict[str, Any]]: ...
+
+    async def get_commit(self, repo: str, sha: str) -> dict[str, Any]: ...
+
+    async def list_open_pulls(
+        self, repo: str, base: str, max_count: int
+    ) -> list[dict[str, Any]]: ...

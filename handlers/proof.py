@@ -31,14 +31,16 @@ from checks.obligations.waivers import Waiver
 from checks.pii.models import Finding as PiiFinding
 from checks.policy.model import Policy
 from checks.policy.parse import PolicyError
+from checks.policy.proposed import ProposedPolicy
 from checks.proofcard import ObligationResult
 from checks.sbom.models import Finding as SbomFinding
 from checks.sbom.models import ParseProblem
 from handlers.assemble import card_results
 from handlers.context import HandlerContext
-from handlers.gather import computed_evidence, pull_request_facts, read_policy, stored_evidence
+from handlers.gather import computed_evidence, read_policy, stored_evidence
 from handlers.pii_review import pii_annotations, post_suggestions_once, sbom_annotations
 from handlers.port import CheckRunOutput, GitHubPort
+from handlers.proposed_policy import proposed_policy, proposed_policy_annotations
 from handlers.publish import (
     is_private,
     publish_card,
@@ -46,6 +48,7 @@ from handlers.publish import (
     subject,
     supersede_older,
 )
+from handlers.rule_facts import gather_rule_facts
 
 log = logging.getLogger("maestro.proof")
 
@@ -115,6 +118,7 @@ async def _waivers(ctx: HandlerContext, pr: PullRequestRef) -> list[Waiver]:
             Waiver(
                 obligation=w.obligation,
                 by=w.granted_by,
+                owner=w.owner or w.granted_by,
                 reason=w.reason,
                 permission="admin",  # recorded only after the permission check passed
                 created_at=as_utc(w.created_at),
@@ -170,6 +174,7 @@ class Evaluation:
     sbom_findings: list[SbomFinding] = field(default_factory=list)
     policy: Policy | None = None  # None: the policy file is invalid
     sbom_problems: list[ParseProblem] = field(default_factory=list)
+    proposed_policy: ProposedPolicy | None = None
 
 
 async def evaluate(
@@ -180,11 +185,11 @@ async def evaluate(
     files: list[Any],
     now: datetime,
 ) -> Evaluation:
+    proposed = await proposed_policy(github, pr.repository, pull, files)
     policy = await read_policy(github, pr.repository, pr.base_ref)
     if isinstance(policy, PolicyError):
-        return Evaluation([policy_error_result(policy)])
-    reviews = await github.list_reviews(pr.repository, pr.number)
-    facts = pull_request_facts(pull, files, reviews, now)
+        return Evaluation([policy_error_result(policy)], proposed_policy=proposed)
+    facts = await gather_rule_facts(ctx, github, pr.repository, pull, files, policy, now)
     async with ctx.sessions() as session:
         evidence = await stored_evidence(session, pr.repository, pr.head_sha)
     computed = await computed_evidence(
@@ -211,6 +216,7 @@ async def evaluate(
         computed.sbom_findings,
         policy=policy,
         sbom_problems=computed.sbom_problems,
+        proposed_policy=proposed,
     )
 
 
@@ -311,6 +317,7 @@ async def _prove(
         files,
         evaluation.results,
         evaluation.sections,
+        proposed_policy=evaluation.proposed_policy,
         policy_configured=policy is None or policy.configured,
         draft=bool(pull.get("draft"))
         and draft_mode(policy, ctx.settings.process_drafts) == "neutral",
@@ -331,7 +338,8 @@ async def _prove(
             evaluation.sbom_findings,
             block_high=bool(policy and policy.sbom.block_high),
             problems=evaluation.sbom_problems,
-        ),
+        )
+        + proposed_policy_annotations(evaluation.proposed_policy),
     )
     if evaluation.deadline is not None:
         await _schedule_timeout(ctx, installation_id, pr, evaluation.deadline)

@@ -6,6 +6,8 @@ one, MAESTRO_PROCESS_DRAFTS decides (false: skip, true: check).
 
 from __future__ import annotations
 
+from typing import Any
+
 from gidgethub import routing, sansio
 
 from checks.card_builder import PullRequestRef
@@ -27,6 +29,25 @@ def pull_request_ref(event: sansio.Event) -> PullRequestRef:
     )
 
 
+async def draft_skipped(
+    ctx: HandlerContext, installation_id: int | None, ref: PullRequestRef, pull: dict[str, Any]
+) -> bool:
+    """True (and the outcome noted) when `pull` is a draft its base policy says to skip."""
+    if not pull.get("draft"):
+        return False
+    github = await ctx.github(installation_id)
+    policy = await read_policy(github, ref.repository, ref.base_ref)
+    mode = draft_mode(policy if isinstance(policy, Policy) else None, ctx.settings.process_drafts)
+    if mode != "skip":
+        return False
+    ctx.outcomes.append(
+        "skipped: draft pull request (policy `drafts: skip`)"
+        if isinstance(policy, Policy) and policy.drafts
+        else "skipped: draft pull request (set MAESTRO_PROCESS_DRAFTS=true)"
+    )
+    return True
+
+
 @router.register("pull_request", action="opened")
 @router.register("pull_request", action="reopened")
 @router.register("pull_request", action="synchronize")
@@ -35,17 +56,6 @@ async def pull_request_changed(event: sansio.Event, ctx: HandlerContext) -> None
     pull = event.data["pull_request"]
     installation_id = (event.data.get("installation") or {}).get("id")
     ref = pull_request_ref(event)
-    if pull.get("draft"):
-        github = await ctx.github(installation_id)
-        policy = await read_policy(github, ref.repository, ref.base_ref)
-        mode = draft_mode(
-            policy if isinstance(policy, Policy) else None, ctx.settings.process_drafts
-        )
-        if mode == "skip":
-            ctx.outcomes.append(
-                "skipped: draft pull request (policy `drafts: skip`)"
-                if isinstance(policy, Policy) and policy.drafts
-                else "skipped: draft pull request (set MAESTRO_PROCESS_DRAFTS=true)"
-            )
-            return
+    if await draft_skipped(ctx, installation_id, ref, pull):
+        return
     await prove_pull_request(ctx, installation_id, ref, pull=pull)

@@ -10,6 +10,7 @@ from handlers import (
     installations,
     pull_requests,
     pushes,
+    reviews,
     timeouts,
     workflow_runs,
 )
@@ -24,4 +25,5 @@ def build_router() -> routing.Router:
         workflow_runs.router,
         comments.router,
         pushes.router,
+        reviews.router,
     )

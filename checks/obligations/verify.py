@@ -21,7 +21,7 @@ from checks.policy.model import Policy, RuleSpec
 from checks.policy.resolve import Effective, resolve
 from checks.proofcard import Comparator, ObligationResult, ObligationStatus
 from checks.rules.evaluate import Outcome, evaluate
-from checks.rules.facts import PullRequestFacts
+from checks.rules.facts import Approval, PullRequestFacts
 
 ORDER = (
     "specCoverage",
@@ -170,10 +170,15 @@ def _rule_result(v: RuleVerdict, required: bool) -> ObligationResult:
     }
     if v.spec.description:
         details["description"] = v.spec.description
+    if v.outcome.undecided:
+        details["undecided"] = True
     if not required:
         status, reason = ObligationStatus.NOT_REQUIRED, "not_required"
     elif v.holds:
         status, reason = ObligationStatus.PASSED, "rule_holds"
+    elif v.outcome.undecided and v.spec.effect == "block":
+        # a fact GitHub would not show: neither a silent pass nor an unexplained failure
+        status, reason = ObligationStatus.FAILED, "rule_undecided"
     elif v.spec.effect == "risk":
         status, reason = ObligationStatus.NOT_REQUIRED, "guard_raised_risk"
         details["risk"] = v.spec.risk
@@ -187,7 +192,7 @@ def _rule_result(v: RuleVerdict, required: bool) -> ObligationResult:
         status=status,
         comparator=Comparator.ALL_HOLD,
         required=v.rule,
-        actual="holds" if v.holds else "fails",
+        actual="holds" if v.holds else ("undecided" if v.outcome.undecided else "fails"),
         source=".github/maestro.yml",
         reason=reason,
         facts=[] if v.holds else _items(v.outcome),
@@ -196,11 +201,18 @@ def _rule_result(v: RuleVerdict, required: bool) -> ObligationResult:
 
 
 def _invalidate_stale_approvals(facts: PullRequestFacts) -> tuple[PullRequestFacts, list[str]]:
+    """Drop approvals given before the last push: an approval of a commit that is no longer the
+    head (GitHub's stale review), or, when the approved commit is unknown, one older than the
+    last push event."""
     pushes = [e.at for e in facts.events if e.kind == "push"]
-    if not pushes:
-        return facts, []
-    last_push = max(pushes)
-    keep = [a for a in facts.approvals if a.at is None or a.at >= last_push]
+    last_push = max(pushes) if pushes else None
+
+    def fresh(a: Approval) -> bool:
+        if a.commit_sha and facts.head_sha:
+            return a.commit_sha == facts.head_sha
+        return last_push is None or a.at is None or a.at >= last_push
+
+    keep = [a for a in facts.approvals if fresh(a)]
     dropped = [a.user for a in facts.approvals if a not in keep]
     return facts.model_copy(update={"approvals": keep}), dropped
 

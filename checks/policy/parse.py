@@ -11,24 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from checks.policy.model import Policy
+from checks.policy.problems import PolicyProblem
 
 POLICY_PATH = ".github/maestro.yml"
 MAX_POLICY_BYTES = 256 * 1024
 MAX_NODES = 20_000  # aliases can make a small file a huge tree
-
-
-class PolicyProblem(BaseModel):
-    path: str
-    line: int | None = None
-    column: int | None = None
-    loc: str = Field(default="", description="dotted location, e.g. overrides[0].paths")
-    code: str
-    message: str = Field(description="the validator's own message")
-    snippet: str = Field(default="", description="the offending source line")
 
 
 class PolicyError(BaseModel):

@@ -4,6 +4,11 @@
 calls that made it false (for `A => B`: A being true and B being false; for `A && B`: the false
 operands; for `!A`: A being true). Facts are data (expression, value, witness items);
 `checks/explain.py` phrases them.
+
+A fact GitHub would not show (a team's membership) is unknown (None), and unknown propagates
+with Kleene's three-valued logic: `false && unknown` is false and `true || unknown` is true
+(decided without it), but `true => unknown` is unknown, so such a rule is reported as
+undecided, naming what could not be read, instead of silently holding or failing.
 """
 
 from __future__ import annotations
@@ -18,16 +23,22 @@ Value = bool | float | str
 
 
 class Fact(BaseModel):
-    """One evaluated function call: `changed("migrations/**")` was true because of these files."""
+    """One evaluated function call: `changed("migrations/**")` was true because of these files.
+    `value` None: unknown, for the reason code in `unknown`."""
 
     expr: str
-    value: bool | float | str
+    value: bool | float | str | None
     items: list[str] = Field(default_factory=list)
+    unknown: str = ""
 
 
 class Outcome(BaseModel):
-    value: bool | float | str
+    value: bool | float | str | None
     facts: list[Fact] = Field(default_factory=list)
+
+    @property
+    def undecided(self) -> bool:
+        return self.value is None
 
 
 def _merge(*groups: list[Fact]) -> list[Fact]:
@@ -46,16 +57,24 @@ def evaluate(expr: Expr, facts: PullRequestFacts) -> Outcome:
         return Outcome(value=expr.value)
     if isinstance(expr, Call):
         args = tuple(a.value for a in expr.args)
-        value, items = FUNCTIONS[expr.name].impl(facts, args)
-        return Outcome(value=value, facts=[Fact(expr=unparse(expr), value=value, items=items)])
+        function = FUNCTIONS[expr.name]
+        value, items = function.impl(facts, args)
+        fact = Fact(
+            expr=unparse(expr),
+            value=value,
+            items=items,
+            unknown=function.unknown_reason if value is None else "",
+        )
+        return Outcome(value=value, facts=[fact])
     if isinstance(expr, Not):
         inner = evaluate(expr.operand, facts)
-        return Outcome(value=not inner.value, facts=inner.facts)
+        return Outcome(value=None if inner.undecided else not inner.value, facts=inner.facts)
     if isinstance(expr, Compare):
         left, right = evaluate(expr.left, facts), evaluate(expr.right, facts)
-        return Outcome(
-            value=_compare(expr.op, left.value, right.value), facts=_merge(left.facts, right.facts)
-        )
+        facts_ = _merge(left.facts, right.facts)
+        if left.value is None or right.value is None:
+            return Outcome(value=None, facts=[f for f in facts_ if f.value is None])
+        return Outcome(value=_compare(expr.op, left.value, right.value), facts=facts_)
     return _binary(expr, facts)
 
 
@@ -69,17 +88,29 @@ def _compare(op: str, a: Value, b: Value) -> bool:
     return {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]
 
 
+def _unknown(*outcomes: Outcome) -> Outcome:
+    """An undecided result naming only the facts that could not be read."""
+    facts = _merge(*(o.facts for o in outcomes))
+    return Outcome(value=None, facts=[f for f in facts if f.value is None])
+
+
 def _binary(expr: Binary, facts: PullRequestFacts) -> Outcome:
     left = evaluate(expr.left, facts)
+    if left.undecided:
+        return _binary_unknown_left(expr, left, facts)
     if expr.op == "=>":
         if not left.value:
             return Outcome(value=True, facts=left.facts)
         right = evaluate(expr.right, facts)
+        if right.undecided:
+            return _unknown(left, right)
         return Outcome(value=bool(right.value), facts=_merge(left.facts, right.facts))
     if expr.op == "&&":
         if not left.value:
             return Outcome(value=False, facts=left.facts)
         right = evaluate(expr.right, facts)
+        if right.undecided:
+            return _unknown(right)
         if not right.value:
             return Outcome(value=False, facts=right.facts)
         return Outcome(value=True, facts=_merge(left.facts, right.facts))
@@ -87,6 +118,21 @@ def _binary(expr: Binary, facts: PullRequestFacts) -> Outcome:
     if left.value:
         return Outcome(value=True, facts=left.facts)
     right = evaluate(expr.right, facts)
+    if right.undecided:
+        return _unknown(right)
     if right.value:
         return Outcome(value=True, facts=right.facts)
     return Outcome(value=False, facts=_merge(left.facts, right.facts))
+
+
+def _binary_unknown_left(expr: Binary, left: Outcome, facts: PullRequestFacts) -> Outcome:
+    """Kleene: an unknown left operand is overruled only by a right operand that decides alone
+    (`unknown => true`, `unknown || true` are true; `unknown && false` is false)."""
+    right = evaluate(expr.right, facts)
+    if right.undecided:
+        return _unknown(left, right)
+    if expr.op in ("=>", "||") and right.value:
+        return Outcome(value=True, facts=right.facts)
+    if expr.op == "&&" and not right.value:
+        return Outcome(value=False, facts=right.facts)
+    return _unknown(left)

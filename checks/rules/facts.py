@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 
 class Approval(BaseModel):
-    """A current approving review."""
+    """A current approving review: `commit_sha` is the head it approved, so an approval whose
+    commit is not the pull request's head predates a push (GitHub's "stale" review)."""
 
     user: str
     teams: list[str] = Field(default_factory=list, description="'org/team' slugs of the user")
@@ -41,6 +42,11 @@ class PullRequestFacts(BaseModel):
     lines_added: int = 0
     lines_removed: int = 0
     approvals: list[Approval] = Field(default_factory=list)
+    unknown_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="'org/team' slug -> why its membership could not be read (the rules that "
+        "need it are undecided, never silently true or false)",
+    )
     events: list[PrEvent] = Field(default_factory=list)
     now: datetime | None = Field(default=None, description="evaluation time for windows")
 

@@ -1,6 +1,8 @@
 """The functions rules can call: their signatures (checked at parse time) and their evaluation
 over `PullRequestFacts`. Each returns its value and the witness items behind it (matching
 files, current approvers, events …) so that a failing rule names the facts that made it fail.
+A value of None means "unknown" (e.g. a team whose membership GitHub would not show); the
+function's `unknown_reason` says why, and the items name what could not be read.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from checks.rules.syntax import Call, ParseError, Type
 MAX_ITEMS = 20
 
 Value = bool | float | str
-Impl = Callable[[PullRequestFacts, tuple[Value, ...]], tuple[Value, list[str]]]
+Impl = Callable[[PullRequestFacts, tuple[Value, ...]], tuple[Value | None, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Function:
     returns: Type
     impl: Impl
     doc: str
+    unknown_reason: str = ""  # reason code when impl answers None (unknown)
 
     def check(self, call: Call, text: str) -> None:
         args = call.args
@@ -104,9 +107,13 @@ def _author(facts: PullRequestFacts, args: tuple[Value, ...]) -> tuple[Value, li
     return facts.author.lower() in wanted, [facts.author]
 
 
-def _author_in_team(facts: PullRequestFacts, args: tuple[Value, ...]) -> tuple[Value, list[str]]:
+def _author_in_team(
+    facts: PullRequestFacts, args: tuple[Value, ...]
+) -> tuple[Value | None, list[str]]:
     team = team_slug(str(args[0]))
     teams = [team_slug(t) for t in facts.author_teams]
+    if team not in teams and team in facts.unknown_teams:
+        return None, [f"@{team}"]
     return team in teams, [facts.author, *teams]
 
 
@@ -120,9 +127,13 @@ def _approved_by(facts: PullRequestFacts, args: tuple[Value, ...]) -> tuple[Valu
     return bool(hits), _cap(hits or _approvers(facts))
 
 
-def _approved_by_team(facts: PullRequestFacts, args: tuple[Value, ...]) -> tuple[Value, list[str]]:
+def _approved_by_team(
+    facts: PullRequestFacts, args: tuple[Value, ...]
+) -> tuple[Value | None, list[str]]:
     team = team_slug(str(args[0]))
     hits = [a.user for a in facts.approvals if team in {team_slug(t) for t in a.teams}]
+    if not hits and facts.approvals and team in facts.unknown_teams:
+        return None, [f"@{team}"]
     return bool(hits), _cap(hits or _approvers(facts))
 
 
@@ -161,15 +172,21 @@ def _events(facts: PullRequestFacts, args: tuple[Value, ...]) -> tuple[Value, li
 def _pushed_after_approval(
     facts: PullRequestFacts, _args: tuple[Value, ...]
 ) -> tuple[Value, list[str]]:
+    """A push came after the last approval: a later push event, or (GitHub's own notion of a
+    stale review) the last approval was given on a commit that is no longer the head."""
     events = facts.sorted_events()
     approvals = [e for e in events if e.kind == "approval"]
     if not approvals:
         return False, []
     last = approvals[-1]
     pushes = [e for e in events if e.kind == "push" and e.at > last.at]
-    if not pushes:
+    stale = bool(last.sha and facts.head_sha and last.sha != facts.head_sha)
+    if not pushes and not stale:
         return False, [_event_item(last)]
-    return True, _cap([_event_item(last), *(_event_item(p) for p in pushes)])
+    items = [_event_item(last), *(_event_item(p) for p in pushes)]
+    if stale and not pushes:
+        items.append(f"head is now {facts.head_sha[:7]}")
+    return True, _cap(items)
 
 
 def _max_same_path(facts: PullRequestFacts, args: tuple[Value, ...]) -> tuple[Value, list[str]]:
@@ -260,6 +277,7 @@ FUNCTIONS: dict[str, Function] = {
             Type.BOOL,
             _author_in_team,
             "the author belongs to the team (@org/team)",
+            "team_membership_unreadable",
         ),
         Function(
             "approved_by",
@@ -278,6 +296,7 @@ FUNCTIONS: dict[str, Function] = {
             Type.BOOL,
             _approved_by_team,
             "a member of the team (@org/team) approved",
+            "team_membership_unreadable",
         ),
         Function("approvals", (), (), None, Type.NUM, _approvals, "number of approvals"),
         Function("draft", (), (), None, Type.BOOL, _draft, "the pull request is a draft"),

@@ -43,6 +43,7 @@ async def test_unconfigured_app_serves_the_manifest_setup_page(
         "metadata": "read",
         "issues": "write",
         "actions": "read",
+        "members": "read",
     }
     assert {"pull_request", "check_run", "check_suite"} <= set(manifest["default_events"])
 

@@ -264,7 +264,7 @@ def test_waiver_decisions() -> None:
         assert decision.allowed is (reason == "waiver_allowed")
         assert waiver_sentence(decision)
     assert waiver_sentence(decide_waiver(policy, cases["waiver_permission_too_low"], NOW)) == (
-        "only users with the maintain role or above may waive"
+        "the author's role (triage) is below the maintain role this repository requires"
     )
     listed = _policy("waivers:\n  users: [release-bot]\n  teams: ['@org/leads']\n")
     assert decide_waiver(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,11 @@ class FakeGitHub:
         self.contents: dict[tuple[str, str], bytes] = {}
         self.tarballs: dict[str, bytes] = {}
         self.merge_bases: dict[tuple[str, str], str] = {}  # (base, head) → merge base
+        self.memberships: dict[tuple[str, str], str] = {}  # ('org/team', login) -> state
+        self.pull_commits: list[dict[str, Any]] = []
+        self.base_commits: list[dict[str, Any]] = []
+        self.commits: dict[str, dict[str, Any]] = {}
+        self.open_pulls: list[dict[str, Any]] = []
 
     def _record(self, name: str, **kwargs: Any) -> None:
         self.calls.append((name, kwargs))
@@ -157,6 +163,28 @@ class FakeGitHub:
     async def permission_of(self, repo: str, username: str) -> str:
         self._record("permission_of", repo=repo, username=username)
         return self.permissions.get(username, "none")
+
+    async def team_membership(self, org: str, team_slug: str, username: str) -> str:
+        self._record("team_membership", org=org, team_slug=team_slug, username=username)
+        return self.memberships.get((f"{org}/{team_slug}", username), "none")
+
+    async def list_pull_commits(self, repo: str, number: int) -> list[dict[str, Any]]:
+        self._record("list_pull_commits", repo=repo, number=number)
+        return self.pull_commits
+
+    async def list_commits(
+        self, repo: str, sha: str, since: datetime, max_count: int
+    ) -> list[dict[str, Any]]:
+        self._record("list_commits", repo=repo, sha=sha, since=since)
+        return self.base_commits[:max_count]
+
+    async def get_commit(self, repo: str, sha: str) -> dict[str, Any]:
+        self._record("get_commit", repo=repo, sha=sha)
+        return self.commits[sha]
+
+    async def list_open_pulls(self, repo: str, base: str, max_count: int) -> list[dict[str, Any]]:
+        self._record("list_open_pulls", repo=repo, base=base)
+        return self.open_pulls[:max_count]
 
 
 RISK_ONLY_POLICY = "required: [riskCap]\n"

@@ -8,17 +8,30 @@ octokit description. Run from the repository root: `python tests/tools/build_ope
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "github-openapi"
+# The shared corpus next to the repository (MAESTRO_CORPUS_DIR overrides it, e.g. in a worktree).
+CORPUS = (
+    Path(
+        os.environ.get("MAESTRO_CORPUS_DIR")
+        or Path(__file__).resolve().parents[3] / "shared" / "corpus"
+    )
+    / "github-openapi"
+)
 OUT = Path(__file__).resolve().parents[1] / "fixtures" / "github-openapi" / "github-openapi.json"
 EXTRA_PATHS = [
     "/app-manifests/{code}/conversions",
     "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
     "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}",
     "/repos/{owner}/{repo}/tarball/{ref}",
+    "/orgs/{org}/teams/{team_slug}/memberships/{username}",
+    "/repos/{owner}/{repo}/pulls",
+    "/repos/{owner}/{repo}/pulls/{pull_number}/commits",
+    "/repos/{owner}/{repo}/commits",
+    "/repos/{owner}/{repo}/commits/{ref}",
 ]
 
 
