@@ -10,21 +10,21 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import accumulate
 
 from checks.pii.filetypes import Lang, language_of
+from checks.pii.manifests import dependency_lines, is_lockfile, is_manifest
 from checks.pii.models import Candidate, PiiType
 from checks.pii.rules import RULES, Rule, unquoted_allowed
 
 MAX_VALUE_CHARS = 12_000
+ASSIGNMENT_RULE = "secret_assignment"
 
 
 def _line_starts(text: str) -> list[int]:
     starts = [0]
-    find = text.find
-    i = find("\n")
-    while i != -1:
-        starts.append(i + 1)
-        i = find("\n", i + 1)
+    starts.extend(accumulate(len(line) + 1 for line in text.split("\n")))
+    starts.pop()
     return starts
 
 
@@ -37,16 +37,20 @@ def ascii_lower(text: str) -> str:
 
 
 def _anchored(rule: Rule, text: str) -> Iterable[re.Match[str]]:
-    """Matches of `rule.pattern` on the lines where `rule.anchor` matches (each line once)."""
-    assert rule.anchor is not None
-    done_until = -1
-    for a in rule.anchor.finditer(text):
-        if a.start() < done_until:
-            continue
-        begin = text.rfind("\n", 0, a.start()) + 1
-        stop = text.find("\n", a.start())
-        stop = len(text) if stop < 0 else stop
-        done_until = stop
+    """Matches of `rule.pattern` on the lines where an anchor of the rule matches (each line
+    once, in text order)."""
+    lines: set[tuple[int, int]] = set()
+    for anchor in rule.anchors:
+        done_until = -1
+        for a in anchor.finditer(text):
+            if a.start() < done_until:
+                continue
+            begin = text.rfind("\n", 0, a.start()) + 1
+            stop = text.find("\n", a.start())
+            stop = len(text) if stop < 0 else stop
+            done_until = stop
+            lines.add((begin, stop))
+    for begin, stop in sorted(lines):
         yield from rule.pattern.finditer(text, begin, stop)
 
 
@@ -55,9 +59,8 @@ def _rule_matches(rule: Rule, text: str, low: str, lang: Lang) -> Iterable[tuple
     if rule.hints and not any(h in subject for h in rule.hints):
         return
     validate = rule.validate
-    matches = (
-        _anchored(rule, subject) if rule.anchor is not None else rule.pattern.finditer(subject)
-    )
+    reject = rule.reject_context
+    matches = _anchored(rule, subject) if rule.anchors else rule.pattern.finditer(subject)
     for m in matches:
         group = "v"
         start = m.start("v")
@@ -73,9 +76,29 @@ def _rule_matches(rule: Rule, text: str, low: str, lang: Lang) -> Iterable[tuple
             end = start + len(value)
         if not value or len(value) > MAX_VALUE_CHARS:
             continue
+        if reject is not None and reject(text, start, end):
+            continue
         if validate is not None and not validate(value, lang):
             continue
         yield start, end, value
+
+
+def _outside_dependency_maps(
+    matches: Iterable[tuple[int, int, str]], text: str, path: str, starts: list[int]
+) -> Iterable[tuple[int, int, str]]:
+    """Drops `name = value` matches that declare dependencies: everywhere in a lockfile, and
+    inside the dependency maps of a known manifest (`"js-tokens": ...`, `tokenizers = ...`)."""
+    if is_lockfile(path):
+        return
+    if not is_manifest(path):
+        yield from matches
+        return
+    exempt: set[int] | None = None
+    for start, end, value in matches:
+        if exempt is None:
+            exempt = dependency_lines(text, path)
+        if bisect_right(starts, start) - 1 not in exempt:
+            yield start, end, value
 
 
 def find_candidates(
@@ -88,22 +111,32 @@ def find_candidates(
     lang = language_of(path)
     off = frozenset(disabled)
     low = ascii_lower(text)
+    starts = _line_starts(text)
     raw: list[tuple[int, int, int, str, Rule]] = []
     for rule in rules:
         if rule.kind in off:
             continue
-        for start, end, value in _rule_matches(rule, text, low, lang):
+        matches = _rule_matches(rule, text, low, lang)
+        if rule.name == ASSIGNMENT_RULE:
+            matches = _outside_dependency_maps(matches, text, path, starts)
+        for start, end, value in matches:
             raw.append((-rule.priority, start, end, value, rule))
     raw.sort(key=lambda r: (r[0], r[1]))
-    taken: list[tuple[int, int]] = []
+    # The spans kept so far are disjoint, so sorted by start their ends are sorted too: a new
+    # span overlaps one of them only if it overlaps its neighbour on either side (O(log n)).
+    taken_starts: list[int] = []
+    taken_ends: list[int] = []
     kept: list[tuple[int, int, str, Rule]] = []
     for _prio, start, end, value, rule in raw:
-        if any(start < e and s < end for s, e in taken):
+        i = bisect_right(taken_starts, start)
+        if i > 0 and taken_ends[i - 1] > start:
             continue
-        taken.append((start, end))
+        if i < len(taken_starts) and taken_starts[i] < end:
+            continue
+        taken_starts.insert(i, start)
+        taken_ends.insert(i, end)
         kept.append((start, end, value, rule))
     kept.sort(key=lambda r: r[0])
-    starts = _line_starts(text)
     out: list[Candidate] = []
     for start, end, value, rule in kept:
         li = bisect_right(starts, start) - 1

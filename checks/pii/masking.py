@@ -7,6 +7,8 @@ Masks have a fixed width so they do not leak the value's length either.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from checks.pii.models import PiiType
 
 _STARS = "********"
@@ -37,10 +39,16 @@ def _mask_plain(kind: PiiType) -> str:
     return f"[{kind.value}:{_STARS}]"
 
 
-def mask_line(line: str, spans: list[tuple[int, int, PiiType, str]]) -> str:
+def mask_line(
+    line: str,
+    spans: list[tuple[int, int, PiiType, str]],
+    elsewhere: Sequence[tuple[str, PiiType]] = (),
+) -> str:
     """`line` with each (col_start, col_end, kind, value) span replaced by its mask.
 
-    Spans may run past the end of the line (multi-line values); they are clipped.
+    Spans may run past the end of the line (multi-line values); they are clipped. `elsewhere`
+    are (value, kind) pairs detected on other lines of the file, longest first: a copy of one
+    of them on this line is masked too, even where the regex did not match it (glued text).
     """
     out: list[str] = []
     pos = 0
@@ -57,6 +65,9 @@ def mask_line(line: str, spans: list[tuple[int, int, PiiType, str]]) -> str:
         # Belt and braces: a value repeated elsewhere on the line is masked too.
         if value and value in masked:
             masked = masked.replace(value, _mask_plain(_k))
+    for value, kind in elsewhere:
+        if len(value) <= len(masked) and value in masked:
+            masked = masked.replace(value, _mask_plain(kind))
     return masked
 
 

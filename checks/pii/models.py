@@ -116,11 +116,16 @@ class Finding(BaseModel):
     masked_value: str
     reason: str = Field(description="reason code; rendered by templates, e.g. pii_detected")
     allowed: Allowance | None = None
+    info: str | None = Field(
+        default=None,
+        description="why the finding is informational only and never blocks (reason code, e.g. "
+        "manifest_author: a package's published author address in its manifest)",
+    )
     redaction: Redaction | None = None
 
     @property
     def blocking(self) -> bool:
-        return self.allowed is None and self.score >= self.threshold
+        return self.allowed is None and self.info is None and self.score >= self.threshold
 
 
 class DiffProblem(BaseModel):
@@ -147,6 +152,11 @@ class ScanReport(BaseModel):
     @property
     def allowed(self) -> list[Finding]:
         return [f for f in self.findings if f.allowed is not None]
+
+    @property
+    def informational(self) -> list[Finding]:
+        """Reported, not blocking, and not allow-listed either (e.g. manifest authors)."""
+        return [f for f in self.findings if f.info is not None and f.allowed is None]
 
 
 class PiiConfig(BaseModel):

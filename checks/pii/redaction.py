@@ -45,7 +45,7 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 def env_var_name(line_before_value: str, kind: PiiType) -> str:
     """SCREAMING_SNAKE name from the assignment target, else a conventional name for the type."""
-    m = _TARGET.search(line_before_value)
+    m = _TARGET.search(line_before_value[-96:])  # bounded: `search` retries at every offset
     if m:
         name = m.group(1).rsplit(".", 1)[-1]
         name = _CAMEL.sub("_", name).replace("-", "_").upper().strip("_")

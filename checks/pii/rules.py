@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from checks.pii import validators as v
+from checks.pii.digests import labelled_digest
 from checks.pii.filetypes import UNQUOTED_VALUE_LANGS, Lang
+from checks.pii.manifests import dependency_value
 from checks.pii.models import PiiType
 
 Validator = Callable[[str, Lang], bool]
+ContextCheck = Callable[[str, int, int], bool]  # (text, start, end) -> True to drop the match
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +30,11 @@ class Rule:
     priority: int = 50  # higher wins on overlap
     hints: tuple[str, ...] = ()  # the text (lowercased if `lower`) must contain one of these
     lower: bool = False  # match against the ASCII-lowercased text
-    anchor: re.Pattern[str] | None = None  # run `pattern` only on lines where this matches
+    # Run `pattern` only on the lines where one of these matches. Anchors that start with a
+    # literal character are found by a fast scan, so a rule whose own pattern starts with a
+    # character class (and would otherwise be tried at every digit of a lockfile) gets cheap.
+    anchors: tuple[re.Pattern[str], ...] = ()
+    reject_context: ContextCheck | None = None  # drops a match by its surroundings
 
 
 def _always(_value: str, _lang: Lang) -> bool:
@@ -63,13 +70,18 @@ def _ip(value: str, _lang: Lang) -> bool:
 
 
 def _password(value: str, lang: Lang) -> bool:
-    return not v.placeholder_value(value)
+    # `"js-tokens": "^4.0.0"`, `tokenizers = "^0.15.0"`: a version or package source is never
+    # a credential, whatever the key is called.
+    return not v.placeholder_value(value) and not dependency_value(value)
+
+
+_DIGITS = frozenset("0123456789")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def _entropy(value: str, _lang: Lang) -> bool:
-    has_digit = any(ch.isdigit() for ch in value)
-    has_alpha = any(ch.isalpha() for ch in value)
-    return has_digit and has_alpha and v.high_entropy(value.rstrip("="))
+    chars = set(value)
+    return bool(chars & _DIGITS and chars & _LETTERS) and v.high_entropy(value.rstrip("="))
 
 
 def _passport(value: str, _lang: Lang) -> bool:
@@ -231,6 +243,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(r"(?P<v>\d(?<![\w\-.]\d)\d\d-\d{2}-\d{4})(?![\w\-]|\.\d)"),
         _ssn,
         priority=75,
+        anchors=(re.compile(r"-\d\d-\d{4}"),),
     ),
     Rule(
         "us_ssn_keyword",
@@ -254,7 +267,7 @@ RULES: tuple[Rule, ...] = (
         ),
         _email,
         priority=70,
-        anchor=re.compile(r"@(?<=[A-Za-z0-9._%+\-]@)[A-Za-z0-9]"),
+        anchors=(re.compile(r"@(?<=[A-Za-z0-9._%+\-]@)[A-Za-z0-9]"),),
     ),
     Rule(
         "phone_e164",
@@ -273,6 +286,7 @@ RULES: tuple[Rule, ...] = (
         ),
         _phone,
         priority=60,
+        anchors=(re.compile(r"-\d{4}"), re.compile(r"\.\d{4}"), re.compile(r" \d{4}")),
     ),
     Rule(
         "phone_national",
@@ -290,7 +304,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(r"(?P<v>\d(?<![\w.]\d)\d{0,2}(?:\.\d{1,3}){3})(?![\w]|\.\d)"),
         _ip,
         priority=55,
-        hints=(".",),
+        anchors=(re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),),
     ),
     Rule(
         "ipv6",
@@ -301,7 +315,7 @@ RULES: tuple[Rule, ...] = (
         ),
         _ip,
         priority=55,
-        hints=(":",),
+        anchors=(re.compile(r":[0-9A-Fa-f]{0,4}:"),),
     ),
     Rule(
         "passport_keyword",
@@ -346,6 +360,7 @@ RULES: tuple[Rule, ...] = (
         ),
         _entropy,
         priority=10,
+        reject_context=labelled_digest,
     ),
 )
 

@@ -17,9 +17,18 @@ from checks.pii.allowlist import inline_allowance, path_allowance
 from checks.pii.candidates import find_candidates
 from checks.pii.diff import parse_diff
 from checks.pii.filetypes import language_of
+from checks.pii.manifests import MANIFEST_AUTHOR, author_lines, has_author_entries
 from checks.pii.masking import excerpt, mask_line, mask_value
 from checks.pii.model import DEFAULT_THRESHOLD, PiiModel, load_model
-from checks.pii.models import Candidate, Finding, PiiConfig, Redaction, ScanReport, family_of
+from checks.pii.models import (
+    Candidate,
+    Finding,
+    PiiConfig,
+    PiiType,
+    Redaction,
+    ScanReport,
+    family_of,
+)
 from checks.pii.redaction import build_redaction
 
 
@@ -84,10 +93,13 @@ def scan_text(
 
     lang = language_of(path)
     glob_allow = path_allowance(path, config.allow_paths)
+    authors: set[int] | None = None
+    elsewhere = sorted({(c.value, c.kind) for c, _s, _t in scored if len(c.value) >= 4},
+                       key=lambda vk: (-len(vk[0]), vk[0]))  # fmt: skip
     for c, score, threshold in scored:
         line = lines[c.line_index]
         spans = [(o.col_start, o.col_end, o.kind, o.value) for o in by_line[c.line_index]]
-        masked = excerpt(mask_line(line, spans), c.col_start)
+        masked = excerpt(mask_line(line, spans, elsewhere), c.col_start)
         allowed = glob_allow
         contiguous = line_numbers is None or (
             c.line_index > 0 and line_numbers[c.line_index - 1] == number(c.line_index) - 1
@@ -95,6 +107,12 @@ def scan_text(
         if allowed is None:
             window = lines if contiguous else [line]
             allowed = inline_allowance(window, c.line_index if contiguous else 0)
+        info: str | None = None
+        if c.kind is PiiType.EMAIL and has_author_entries(path):
+            if authors is None:
+                authors = author_lines(text, path)
+            if c.line_index in authors:
+                info = MANIFEST_AUTHOR  # a package's published contact, not a customer's
         same_line = reported_by_line.get(c.line_index) or [c]
         if c.end_line_index == c.line_index:
             red_spans = [
@@ -126,6 +144,7 @@ def scan_text(
                 masked_value=mask_value(c.value, c.kind),
                 reason=_reason(c),
                 allowed=allowed,
+                info=info,
                 redaction=redaction,
             )
         )

@@ -126,13 +126,23 @@ def ip_is_reportable(text: str) -> bool:
     return not any(addr in net for net in docs)
 
 
+_C_LOG2_C = [0.0] + [c * math.log2(c) for c in range(1, 1025)]
+
+
+def _c_log2_c(c: int) -> float:
+    return _C_LOG2_C[c] if c <= 1024 else c * math.log2(c)
+
+
 def shannon_entropy(text: str) -> float:
-    """Bits per character of the string's own character distribution."""
+    """Bits per character of the string's own character distribution.
+
+    Computed as log2(n) - sum(c * log2(c)) / n over the character counts c, with c * log2(c)
+    from a table: the same value as -sum(p * log2(p)), without a logarithm per character.
+    """
     n = len(text)
     if n == 0:
         return 0.0
-    counts = Counter(text)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
+    return max(0.0, math.log2(n) - sum(map(_c_log2_c, Counter(text).values())) / n)
 
 
 _HEX = frozenset("0123456789abcdefABCDEF")

@@ -34,13 +34,11 @@ def test_shipped_model_is_small_versioned_and_complete() -> None:
 def test_model_scores_a_secret_above_a_lockfile_hash() -> None:
     model = load_model()
     secret_line = 'STRIPE_KEY = "sk_live_' + '4eC39HqLyjWDarjtT1zdp7dc9Qx"'
-    hash_line = (
-        "    --hash=sha256:1f02e8b43a8fbbc3f3e0d4f0f4bfc8131bcb4eebe8849b8e5c773f3a1c582a53 \\"
-    )
+    hash_line = '  "head_sha": "ec26c3e57ca3a959ca5aad62de7213c562f8c821",'
     (secret,) = find_candidates(secret_line, "billing/settings.py")
-    (digest,) = find_candidates(hash_line, "requirements.txt")
+    (digest,) = find_candidates(hash_line, "events/push.json")
     s_secret = model.score(secret, secret_line, "billing/settings.py")
-    s_hash = model.score(digest, hash_line, "requirements.txt")
+    s_hash = model.score(digest, hash_line, "events/push.json")
     assert s_secret >= model.threshold_for(PiiType.STRIPE_KEY) > s_hash
 
 

@@ -153,3 +153,45 @@ def test_real_lockfiles_and_payloads_hold_no_specific_secret(name: str) -> None:
 def test_disabled_types_are_skipped() -> None:
     cands = find_candidates('e = "jane.doe@acme-corp.com"', "a.py", disabled=[PiiType.EMAIL])
     assert cands == []
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        # GitHub: placeholder body, too short, glued to a longer word.
+        ('token = "ghp_' + "x" * 36 + '"', PiiType.GITHUB_TOKEN),
+        ('token = "ghp_' + "R2d4Xk9LmQ7pZt" + '"', PiiType.GITHUB_TOKEN),
+        ('token = "myghp_' + "R2d4Xk9LmQ7pZt3Vb8Nc1Yh6Jw0Fs5Ea4Ug2" + '"', PiiType.GITHUB_TOKEN),
+        # Slack: no numeric workspace segment; a placeholder body.
+        ('SLACK = "xoxb-' + "FGqddMF8t08v8N7Oq4i57vs1" + '"', PiiType.SLACK_TOKEN),
+        ('SLACK = "xoxb-' + "263594206564-xxxxxxxxxxxxxxxx" + '"', PiiType.SLACK_TOKEN),
+        # Stripe: publishable keys are public; a placeholder secret key.
+        ('stripe.key = "pk_live_' + "4eC39HqLyjWDarjtT1zdp7dc9Qx" + '"', PiiType.STRIPE_KEY),
+        ('stripe.api_key = "sk_live_' + "x" * 24 + '"', PiiType.STRIPE_KEY),
+        # Google: one character short; a placeholder.
+        ('key = "AIza' + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBW" + '"', PiiType.GOOGLE_API_KEY),
+        ('key = "AIza' + "Sy" + "x" * 33 + '"', PiiType.GOOGLE_API_KEY),
+        # Passport: too few digits, a repeated digit, no "passport" nearby.
+        ('passport_no = "X123"', PiiType.PASSPORT),
+        ('passport_no = "111111111"', PiiType.PASSPORT),
+        ('order_no = "X12345678"', PiiType.PASSPORT),
+        # UK NI number: a prefix never issued, a first letter never used, a bad suffix letter.
+        ('nino = "GB 12 34 56 C"', PiiType.NATIONAL_ID),
+        ('nino = "QQ 12 34 56 C"', PiiType.NATIONAL_ID),
+        ('nino = "AB 12 34 56 E"', PiiType.NATIONAL_ID),
+        # AWS secret key: the documentation example, one character short, not next to "aws".
+        (
+            'aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY' + 'EXAMPLEKEY"',
+            PiiType.AWS_SECRET_KEY,
+        ),
+        (
+            'aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY' + '9Qx2Lm7Pz"',
+            PiiType.AWS_SECRET_KEY,
+        ),
+        ('gcs_secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY' + '9Qx2Lm7Pz4"', PiiType.AWS_SECRET_KEY),
+        ('aws_secret_access_key = os.environ["AWS_SECRET_ACCESS_KEY"]', PiiType.AWS_SECRET_KEY),
+    ],
+)
+def test_false_examples_are_not_reported_as_the_type(line: str, kind: PiiType) -> None:
+    """Near misses per type: the specific rule stays silent (a generic rule may still fire)."""
+    assert kind not in kinds(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,17 @@ EMAIL = "jane.doe" + "@acme-corp.com"
 def test_real_lockfiles_pass_the_hybrid(name: str) -> None:
     """Thousands of sha512 integrity strings, h1: and sha256 hashes: none blocks.
 
-    These versions of the lockfiles are not the ones in the training corpus.
+    Digests in a digest notation (`sha512-…`, `h1:…`, `sha256:…`, `checksum = "…"`) of the
+    algorithm's length are not even candidates; what the regex stage still raises (package
+    paths, wheel names) the model suppresses. These versions of the lockfiles are not the ones
+    in the training corpus.
     """
     text = (FIXTURES / name).read_text()
+    digests = len(re.findall(r"sha512-|h1:|sha256:|checksum", text))
     regex_only = scan_text(name, text, PiiConfig(use_model=False))
     hybrid = scan_text(name, text)
-    assert len(regex_only.findings) > 50  # the regex stage alone drowns in hashes
+    assert digests > 100
+    assert len(regex_only.findings) < digests / 5
     assert hybrid.findings == []
     assert hybrid.suppressed == len(regex_only.findings)
 
@@ -123,8 +129,8 @@ def test_regex_only_mode_scores_everything_one() -> None:
 
 
 def test_include_suppressed_returns_low_scores_as_non_blocking() -> None:
-    text = "    --hash=sha256:1f02e8b43a8fbbc3f3e0d4f0f4bfc8131bcb4eebe8849b8e5c773f3a1c582a53"
-    report = scan_text("requirements.txt", text, PiiConfig(include_suppressed=True))
+    text = '    "after": "ec26c3e57ca3a959ca5aad62de7213c562f8c821",'
+    report = scan_text("payload.json", text, PiiConfig(include_suppressed=True))
     assert len(report.findings) == 1 and report.suppressed == 1
     assert not report.findings[0].blocking
 
