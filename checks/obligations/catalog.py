@@ -78,7 +78,8 @@ SPECS: dict[str, ObligationSpec] = {
 # Obligations with a numeric threshold (the others are rule sets).
 THRESHOLD_KEYS: tuple[str, ...] = tuple(k for k, s in SPECS.items() if s.default is not None)
 
-# The obligations every repository owes unless its policy says otherwise (the list).
+# The obligations every repository owes unless its policy says otherwise (the list, plus
+# piiFindings: a secret or a customer's personal data on an added line fails the card by default).
 DEFAULT_REQUIRED: tuple[str, ...] = (
     "specCoverage",
     "invariants",
@@ -87,6 +88,7 @@ DEFAULT_REQUIRED: tuple[str, ...] = (
     "perfP95BudgetMs",
     "riskCap",
     "sbomCriticals",
+    "piiFindings",
 )
 
 

@@ -82,7 +82,21 @@ def test_everything_passes() -> None:
     assert r["specCoverage"].status is ObligationStatus.PASSED
     assert sentence(r["specCoverage"]) == "Spec coverage 0.95 meets the required 0.90"
     assert r["invariants.changelog"].status is ObligationStatus.PASSED
-    assert r["piiFindings"].status is ObligationStatus.NOT_REQUIRED
+    # PII and secrets are gated by default: no policy needs to name piiFindings.
+    assert r["piiFindings"].status is ObligationStatus.PASSED
+    assert sentence(r["piiFindings"]) == "PII findings 0 is within the limit of 0"
+
+
+def test_pii_findings_fail_the_card_without_naming_them_in_the_policy() -> None:
+    assert "piiFindings" not in POLICY_TEXT
+    computed = ComputedEvidence.of(
+        riskCap=(0.3, "blast radius"), sbomCriticals=(0, "SBOM delta"), piiFindings=(2, "PII scan")
+    )
+    results = verify(_policy(), _evidence(**GOOD), _facts(), computed)
+    r = _by_key(results)
+    assert _card(results).conclusion is Conclusion.FAILURE
+    assert r["piiFindings"].status is ObligationStatus.FAILED
+    assert sentence(r["piiFindings"]) == "PII findings 2 is above the limit of 0"
 
 
 def test_failures_say_why() -> None:
@@ -113,7 +127,7 @@ def test_missing_evidence_is_pending_never_passed() -> None:
         assert r[key].status is ObligationStatus.PENDING
         assert r[key].reason == "no_report"
     assert sentence(r["specCoverage"]) == "no coverage report was uploaded for this commit"
-    for key in ("riskCap", "sbomCriticals"):
+    for key in ("riskCap", "sbomCriticals", "piiFindings"):
         assert (r[key].status, r[key].reason) == (ObligationStatus.PENDING, "pending_evidence")
     assert sentence(r["sbomCriticals"]).startswith("waiting for evidence: the dependency")
 
