@@ -54,12 +54,14 @@ def _anchored(rule: Rule, text: str) -> Iterable[re.Match[str]]:
         yield from rule.pattern.finditer(text, begin, stop)
 
 
-def _rule_matches(rule: Rule, text: str, low: str, lang: Lang) -> Iterable[tuple[int, int, str]]:
+def _rule_matches(
+    rule: Rule, text: str, low: str, lang: Lang, context_filters: bool = True
+) -> Iterable[tuple[int, int, str]]:
     subject = low if rule.lower else text
     if rule.hints and not any(h in subject for h in rule.hints):
         return
     validate = rule.validate
-    reject = rule.reject_context
+    reject = rule.reject_context if context_filters else None
     matches = _anchored(rule, subject) if rule.anchors else rule.pattern.finditer(subject)
     for m in matches:
         group = "v"
@@ -106,8 +108,14 @@ def find_candidates(
     path: str,
     disabled: Iterable[PiiType] = (),
     rules: Iterable[Rule] = RULES,
+    context_filters: bool = True,
 ) -> list[Candidate]:
-    """All validated candidates in `text`, most specific rule first on overlaps, in text order."""
+    """All validated candidates in `text`, most specific rule first on overlaps, in text order.
+
+    `context_filters=False` keeps the matches that only their surroundings rule out (digests in
+    a digest notation, dependency declarations): the training corpus uses it to find the lines
+    that are hard negatives.
+    """
     lang = language_of(path)
     off = frozenset(disabled)
     low = ascii_lower(text)
@@ -116,8 +124,8 @@ def find_candidates(
     for rule in rules:
         if rule.kind in off:
             continue
-        matches = _rule_matches(rule, text, low, lang)
-        if rule.name == ASSIGNMENT_RULE:
+        matches = _rule_matches(rule, text, low, lang, context_filters)
+        if rule.name == ASSIGNMENT_RULE and context_filters:
             matches = _outside_dependency_maps(matches, text, path, starts)
         for start, end, value in matches:
             raw.append((-rule.priority, start, end, value, rule))

@@ -1,9 +1,12 @@
 """Digests written in a digest notation are hashes, not secrets.
 
 `sha256:<hex>` (pip `--hash`, poetry.lock), `h1:<base64>=` (go.sum), SRI `sha512-<base64>`
-(package-lock `integrity`, yarn), `checksum = "<hex>"` (Cargo.lock): when the value has exactly
-the length its algorithm produces, it is a hash, never a credential. Lockfiles hold thousands of
-them; recognising the notation keeps them out of the candidates (and out of the model's way).
+(package-lock `integrity`, yarn), `checksum = "<hex>"` (Cargo.lock), `content-hash = "<hex>"`
+(poetry.lock): when the value has exactly the length its algorithm produces, it is a hash,
+never a credential. Likewise a git object id (40 or 64 lowercase hex digits) under a key that
+names one (`"sha"`, `"before"`, `"head_sha"`, `commit_id` … as in webhook payloads and API
+responses). Lockfiles hold thousands of them; recognising the notation keeps them out of the
+candidates (and out of the model's way).
 """
 
 from __future__ import annotations
@@ -20,8 +23,15 @@ _DIGEST_LABEL = re.compile(
 )
 _SRI = re.compile(r"(sha1|sha256|sha384|sha512)-")
 _DIGEST_KEY = re.compile(
-    r"(?:checksum|integrity|shasum|sha\d*sum|digest)[\"']?[ \t]*[:=][ \t]*[\"']?\Z"
+    r"(?:checksum|integrity|shasum|sha\d*sum|digest|(?<![a-z0-9_])(?:content[-_])?hash)"
+    r"[\"']?[ \t]*[:=][ \t]*[\"']?\Z"
 )
+_GIT_KEY = re.compile(
+    r"(?<![a-z0-9_])[\"']?(?:id|sha|oid|before|after|commit|commit_id|commit_sha|head_sha|base_sha"
+    r"|merge_commit_sha|tree_id|tree_sha|parent|parent_sha|rev|revision|object_sha|head_commit)"
+    r"[\"']?[ \t]*[:=][ \t]*[\"']?\Z"
+)
+_LOWER_HEX_CHARS = frozenset("0123456789abcdef")
 _HEX_CHARS = frozenset("0123456789abcdefABCDEF")
 _B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 
@@ -50,4 +60,6 @@ def labelled_digest(text: str, start: int, end: int) -> bool:
         return _digest_shaped(text[start:end], (_DIGEST_BYTES[label.group(1)],))
     if _DIGEST_KEY.search(left):
         return _digest_shaped(text[start:end], _ALL_DIGEST_BYTES)
+    if end - start in (40, 64) and _GIT_KEY.search(left):
+        return set(text[start:end]) <= _LOWER_HEX_CHARS
     return False

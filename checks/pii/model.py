@@ -112,11 +112,17 @@ def parse_model(text: str) -> PiiModel:
     return PiiModel.from_json(data)
 
 
+def _artefact_text() -> str:
+    return resources.files("checks.pii.data").joinpath(MODEL_RESOURCE).read_text("utf-8")
+
+
 @lru_cache(maxsize=1)
 def load_model() -> PiiModel:
-    """The shipped model (package data), read once per process."""
+    """The shipped model (package data), read once per process. The app calls it at start-up,
+    so a missing or corrupt artefact stops the server with the reason instead of failing the
+    first pull request."""
     try:
-        text = resources.files("checks.pii.data").joinpath(MODEL_RESOURCE).read_text("utf-8")
+        text = _artefact_text()
     except FileNotFoundError:
         raise ModelError("the shipped model is missing; run `maestro pii train`") from None
     return parse_model(text)

@@ -122,6 +122,11 @@ class Finding(BaseModel):
         "manifest_author: a package's published author address in its manifest)",
     )
     redaction: Redaction | None = None
+    whole_file: bool = Field(
+        default=False,
+        description="found by scanning the whole head file (GitHub sent no patch): the line may "
+        "predate the change, and it cannot carry a review comment",
+    )
 
     @property
     def blocking(self) -> bool:
@@ -144,6 +149,14 @@ class ScanReport(BaseModel):
     files_scanned: int = 0
     lines_scanned: int = 0
     problems: list[DiffProblem] = Field(default_factory=list)
+    whole_files: list[str] = Field(
+        default_factory=list,
+        description="files scanned whole because the diff came without a patch (large diffs)",
+    )
+    unscanned: list[str] = Field(
+        default_factory=list,
+        description="files with added lines that could not be scanned (no patch, no head file)",
+    )
 
     @property
     def blocking(self) -> list[Finding]:

@@ -70,9 +70,13 @@ def _ip(value: str, _lang: Lang) -> bool:
 
 
 def _password(value: str, lang: Lang) -> bool:
+    return not v.placeholder_value(value)
+
+
+def _dependency_declaration(text: str, start: int, end: int) -> bool:
     # `"js-tokens": "^4.0.0"`, `tokenizers = "^0.15.0"`: a version or package source is never
     # a credential, whatever the key is called.
-    return not v.placeholder_value(value) and not dependency_value(value)
+    return dependency_value(text[start:end])
 
 
 _DIGITS = frozenset("0123456789")
@@ -350,6 +354,7 @@ RULES: tuple[Rule, ...] = (
         _password,
         priority=40,
         lower=True,
+        reject_context=_dependency_declaration,
     ),
     Rule(
         "high_entropy",

@@ -26,6 +26,7 @@ REAL_DEPENDENCY_FILES = sorted(
     p for d in ("lockfiles", "generated") for p in (SBOM / d).rglob("*") if p.is_file()
 )
 EMAIL = "arun.neelicattu" + "@gmail.com"
+HEX64 = "3d4e5f6a7b8c9d0e1f2b8a6c5f4ea3d7d1f4b8b0e0f1c8c5b1b3c6c1b4b2e79a"
 
 
 def kinds(text: str, path: str) -> list[PiiType]:
@@ -227,7 +228,17 @@ def test_the_v2_package_lock_that_blocked_six_times() -> None:
             + '"',
             True,
         ),
+        (
+            'content-hash = "'
+            + "a97e2b4b1c6c3b1b5c8c1f0e0b8b4f1d7d3a4ef5c6a8b2e1f0d9c8b7a6f5e4d3"[::-1]
+            + '"',
+            True,
+        ),
+        ('  "before": "' + "6113728f27ae82c7b1a177c8d03f9e96e0adf246" + '",', True),
+        ('  "head_sha": "' + "6113728f27ae82c7b1a177c8d03f9e96e0adf246" + '",', True),
         # Wrong length for the algorithm, or no digest notation: still a candidate.
+        ('  "oauth": "' + "6113728f27ae82c7b1a177c8d03f9e96e0adf246" + '",', False),
+        ('  "before": "' + "6113728F27AE82C7B1A177C8D03F9E96E0ADF246" + '",', False),
         ("    --hash=sha256:" + "1f02e8b43a8fbbc3f3e0d4f0f4bfc8131bcb4eeb", False),
         (
             'build = "' + "a97e2b4b1c6c3b1b5c8c1f0e0b8b4f1d7d3a4ef5c6a8b2e1f0d9c8b7a6f5e4d3" + '"',

@@ -34,11 +34,12 @@ def test_shipped_model_is_small_versioned_and_complete() -> None:
 def test_model_scores_a_secret_above_a_lockfile_hash() -> None:
     model = load_model()
     secret_line = 'STRIPE_KEY = "sk_live_' + '4eC39HqLyjWDarjtT1zdp7dc9Qx"'
-    hash_line = '  "head_sha": "ec26c3e57ca3a959ca5aad62de7213c562f8c821",'
+    # A git revision pinned in a lockfile: no digest notation, so the model has to decide.
+    hash_line = 'source = "git+https://github.com/o/r#ec26c3e57ca3a959ca5aad62de7213c562f8c821"'
     (secret,) = find_candidates(secret_line, "billing/settings.py")
-    (digest,) = find_candidates(hash_line, "events/push.json")
+    (digest,) = find_candidates(hash_line, "Cargo.lock")
     s_secret = model.score(secret, secret_line, "billing/settings.py")
-    s_hash = model.score(digest, hash_line, "events/push.json")
+    s_hash = model.score(digest, hash_line, "Cargo.lock")
     assert s_secret >= model.threshold_for(PiiType.STRIPE_KEY) > s_hash
 
 
@@ -79,8 +80,8 @@ def _tiny_corpus() -> list[Record]:
         for _ in range(30):
             p = plant(rng, kind, test=False)
             records.append(Record(p.path, p.text, 1, kind.value, p.start, p.end, "synth"))
-    hashes = [f'    "sha{n}": "{rng.getrandbits(160):040x}",' for n in range(40)] + [
-        f"pkg{n} v1.{n}.0 h1:{rng.getrandbits(256):064x}=" for n in range(40)
+    hashes = [f'    "fingerprint{n}": "{rng.getrandbits(160):040x}",' for n in range(40)] + [
+        f"pkg{n} v1.{n}.0 git+https://example.org/r#{rng.getrandbits(160):040x}" for n in range(40)
     ]
     records += [
         Record(f"vendor/f{i % 7}.json", h, 0, source="stdlib", hard=True)
@@ -94,7 +95,7 @@ def test_training_is_deterministic_and_learns() -> None:
     a = train_model(corpus, seed=5, n_features=1 << 12)
     b = train_model(corpus, seed=5, n_features=1 << 12)
     assert json.dumps(a.to_json(), sort_keys=True) == json.dumps(b.to_json(), sort_keys=True)
-    hash_line = '    "sha": "0123456789abcdef0123456789abcdef01234567",'
+    hash_line = '    "fingerprint": "0123456789abcdef0123456789abcdef01234567",'
     (cand,) = find_candidates(hash_line, "vendor/x.json")
     assert a.score(cand, hash_line, "vendor/x.json") < 0.5
 

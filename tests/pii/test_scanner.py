@@ -129,8 +129,8 @@ def test_regex_only_mode_scores_everything_one() -> None:
 
 
 def test_include_suppressed_returns_low_scores_as_non_blocking() -> None:
-    text = '    "after": "ec26c3e57ca3a959ca5aad62de7213c562f8c821",'
-    report = scan_text("payload.json", text, PiiConfig(include_suppressed=True))
+    text = 'source = "git+https://github.com/o/r#ec26c3e57ca3a959ca5aad62de7213c562f8c821"'
+    report = scan_text("Cargo.lock", text, PiiConfig(include_suppressed=True))
     assert len(report.findings) == 1 and report.suppressed == 1
     assert not report.findings[0].blocking
 

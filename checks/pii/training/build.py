@@ -7,7 +7,8 @@ call it. Sources, in a fixed order so a run is reproducible on the same interpre
 1. the interpreter's standard library (`sysconfig` stdlib path, no site-packages),
 2. a fixed list of installed packages from the venv and their `*.dist-info/RECORD` files
    (whose sha256 lines are real hash negatives),
-3. the third-party lockfiles and webhook payloads in `checks/pii/data/third_party/`.
+3. the third-party lockfiles, manifests and webhook payloads in `checks/pii/data/third_party/`
+   (subfolders name the upstream commit).
 
 The generated corpus is written as gzip'd JSON lines with a zero mtime (byte-identical
 output for identical input) together with a manifest naming versions, counts and hashes.
@@ -35,7 +36,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_SEED = 20261124
 CORPUS_FILES = {"train": "corpus-train.jsonl.gz", "test": "corpus-test.jsonl.gz"}
 MANIFEST = "manifest.json"
-MODEL_VERSION = "pii-hybrid-1"
+MODEL_VERSION = "pii-hybrid-2"
 
 VENV_PACKAGES = words(
     "numpy sklearn scipy cryptography hypothesis sqlalchemy pydantic starlette httpx httpcore "
@@ -104,9 +105,10 @@ def iter_sources(data_dir: Path = DATA_DIR) -> Iterator[tuple[str, str, str]]:
         if text is not None:
             yield f"site-packages/{record.relative_to(site).as_posix()}", "site-packages", text
     third = data_dir / "third_party"
-    for path in sorted(third.iterdir()) if third.is_dir() else []:
-        if path.name != "README.md" and (text := _read(path)) is not None:
-            yield f"third_party/{path.name}", "third_party", text
+    for path in sorted(third.rglob("*")) if third.is_dir() else []:
+        if not path.is_file() or path.name == "README.md" or (text := _read(path)) is None:
+            continue
+        yield f"third_party/{path.relative_to(third).as_posix()}", "third_party", text
 
 
 def _versions() -> dict[str, str]:

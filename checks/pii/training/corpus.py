@@ -7,7 +7,9 @@ Pure: takes file texts (from `build.py`) and a seed, returns records. Labelling 
   example token) are excluded rather than labelled negative: flagging them is correct, so they
   would be mislabelled, and the number excluded is reported.
 * "Hard" negatives are lines where the regex stage raises a candidate (hashes, UUIDs, SHAs,
-  base64 vectors, version strings…); "easy" ones are random lines. Both are kept and
+  base64 vectors, version strings…), or would without its context rules (digests in a digest
+  notation, dependency declarations such as `"js-tokens": "^4.0.0"`); "easy" ones are random
+  lines. Both are kept and
   reported separately, because an FP rate over mostly-empty lines would flatter the model.
 * Files are assigned to train or test by a hash of their path, so near-duplicate lines of one
   file never straddle the split. Positives are synthesised per split from disjoint pools
@@ -24,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from checks.pii.candidates import find_candidates
+from checks.pii.candidates import ASSIGNMENT_RULE, find_candidates
 from checks.pii.models import PiiType
 from checks.pii.training.contexts import plant
 from checks.pii.training.synth import VALUE_GENERATORS
@@ -98,6 +100,7 @@ class HarvestStats:
     excluded_strong: int = 0
     excluded_kinds: Counter[str] = field(default_factory=Counter)
     hard: int = 0
+    dependency_declarations: int = 0  # credential-named keys declaring a dependency (hard)
 
 
 def split_of(path: str, test_share: float = 0.5) -> str:
@@ -120,25 +123,34 @@ def harvest(
         lines = text.split("\n")
         stats.lines += len(lines)
         split = split_of(path)
-        cands = find_candidates(text, path)
         strong: set[int] = set()
         with_cand: set[int] = set()
-        for c in cands:
-            for li in range(c.line_index, c.end_line_index + 1):
-                with_cand.add(li)
-                if c.kind in STRONG_KINDS:
-                    strong.add(li)
-                    stats.excluded_kinds[c.kind.value] += 1
+        kept_spans: set[tuple[int, str]] = set()
+        for c in find_candidates(text, path):
+            kept_spans.add((c.start, c.rule))
+            if c.kind in STRONG_KINDS:
+                strong.update(range(c.line_index, c.end_line_index + 1))
+                stats.excluded_kinds[c.kind.value] += 1
+        # Hard: a pattern raises a candidate, counting those only context rules out (digests in
+        # a digest notation, dependency declarations such as `"js-tokens": "^4.0.0"`). The rare
+        # credential-named dependency declarations are all kept, whatever the per-file cap.
+        always: set[int] = set()
+        for c in find_candidates(text, path, context_filters=False):
+            with_cand.update(range(c.line_index, c.end_line_index + 1))
+            if c.rule == ASSIGNMENT_RULE and (c.start, c.rule) not in kept_spans:
+                always.add(c.line_index)
         stats.excluded_strong += len(strong)
         usable = [
             i
             for i, line in enumerate(lines)
             if line.strip() and len(line) <= MAX_LINE and i not in strong
         ]
-        hard_idx = [i for i in usable if i in with_cand]
+        hard_idx = [i for i in usable if i in with_cand and i not in always]
         easy_idx = [i for i in usable if i not in with_cand]
         if len(hard_idx) > HARD_PER_FILE:
-            hard_idx = sorted(rng.sample(hard_idx, HARD_PER_FILE))
+            hard_idx = rng.sample(hard_idx, HARD_PER_FILE)
+        hard_idx = sorted(set(hard_idx) | (always & set(usable)))
+        stats.dependency_declarations += len(always & set(usable))
         if len(easy_idx) > 60:
             easy_idx = sorted(rng.sample(easy_idx, 60))
         stats.hard += len(hard_idx)
@@ -224,6 +236,7 @@ def build_corpus(
         "files_read": stats.files,
         "lines_read": stats.lines,
         "hard_lines_available": stats.hard,
+        "hard_dependency_declarations": stats.dependency_declarations,
         "lines_excluded_as_real_findings": stats.excluded_strong,
         "excluded_by_kind": dict(sorted(stats.excluded_kinds.items())),
         "splits": counts,
