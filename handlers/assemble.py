@@ -7,7 +7,7 @@ checkout) both call these functions, so one change gets one card whichever door 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 
@@ -23,7 +23,7 @@ from checks.obligations.waivers import Waiver
 from checks.pii.model import PiiModel, load_model
 from checks.pii.models import Finding as PiiFinding
 from checks.pii.models import PiiConfig, ScanReport
-from checks.pii.scanner import scan_patch
+from checks.pii.scanner import scan_patch, scan_text
 from checks.policy.model import Policy
 from checks.policy.parse import PolicyError
 from checks.proofcard import ObligationResult
@@ -81,17 +81,73 @@ def _pii_model() -> PiiModel:
     return load_model()
 
 
-def pii_scan(files: Sequence[FileChange], policy: Policy) -> ScanReport:
-    """PII and secrets on the lines the change adds (GitHub-style per-file patches)."""
+def needs_head_file(change: FileChange) -> bool:
+    """A file with added lines but no patch: GitHub leaves `patch` out of large diffs."""
+    return not change.patch and change.status != "removed" and change.additions > 0
+
+
+def pii_scan(
+    files: Sequence[FileChange],
+    policy: Policy,
+    head_files: Mapping[str, str | None] | None = None,
+) -> ScanReport:
+    """PII and secrets on the lines the change adds (GitHub-style per-file patches).
+
+    A file whose patch GitHub omitted is scanned whole from `head_files` (its text at the head
+    commit; its findings are marked `whole_file`, as they may predate the change) or, when
+    that text is missing (None or absent), listed as `unscanned`.
+    """
     config = PiiConfig(allow_paths=list(policy.pii.allow_paths))
     report = ScanReport()
+    head_files = head_files or {}
     for change in files:
         if change.patch and change.status != "removed":
             part = scan_patch(change.filename, change.patch, config, _pii_model())
-            report.findings.extend(part.findings)
-            report.files_scanned += part.files_scanned
-            report.lines_scanned += part.lines_scanned
+        elif needs_head_file(change):
+            text = head_files.get(change.filename)
+            if text is None:
+                report.unscanned.append(change.filename)
+                continue
+            part = scan_text(change.filename, text, config, _pii_model())
+            for finding in part.findings:
+                finding.whole_file = True
+            report.whole_files.append(change.filename)
+        else:
+            continue
+        report.findings.extend(part.findings)
+        report.files_scanned += part.files_scanned
+        report.lines_scanned += part.lines_scanned
     return report
+
+
+def _pii(report: ScanReport) -> tuple[Measurement | None, str]:
+    """piiFindings and its card section. With a file that could not be scanned and nothing
+    blocking elsewhere, the obligation stays pending (the section says which files)."""
+    blocking = report.blocking
+    section = ""
+    if blocking or report.findings or report.whole_files or report.unscanned:
+        section = (
+            partial_env()
+            .get_template("pii_findings.md.j2")
+            .render(
+                blocking=blocking,
+                allowed=report.allowed,
+                informational=report.informational,
+                whole_files=report.whole_files,
+                unscanned=report.unscanned,
+            )
+        )
+    if report.unscanned and not blocking:
+        return None, section
+    scanned = f"PII and secret scan of {report.lines_scanned} added lines"
+    if report.whole_files:
+        scanned += f" ({len(report.whole_files)} large file(s) scanned whole)"
+    return Measurement(
+        key="piiFindings",
+        value=len(blocking),
+        source=scanned,
+        details={"findings": [f"{f.path}:{f.line} {f.type.value}" for f in blocking[:20]]},
+    ), section
 
 
 def _risk(
@@ -150,25 +206,20 @@ def assemble_computed(
     *,
     local: bool = False,
     decision_top: int = 5,
+    pii_head_files: Mapping[str, str | None] | None = None,
 ) -> Computed:
     """Values Maestro computes from the change, with the sections explaining them: PII and
-    secrets on the added lines, risk (Decision Card) and the SBOM delta's criticals."""
+    secrets on the added lines, risk (Decision Card) and the SBOM delta's criticals.
+    `pii_head_files` holds the head text of files that came without a patch (see pii_scan)."""
     measurements: dict[str, Measurement] = {}
     sections: dict[str, str] = {}
-    pii = pii_scan(files, policy)
+    pii = pii_scan(files, policy, pii_head_files)
     blocking = pii.blocking
-    measurements["piiFindings"] = Measurement(
-        key="piiFindings",
-        value=len(blocking),
-        source=f"PII and secret scan of {pii.lines_scanned} added lines",
-        details={"findings": [f"{f.path}:{f.line} {f.type.value}" for f in blocking[:20]]},
-    )
-    if blocking or pii.allowed:
-        sections["pii"] = (
-            partial_env()
-            .get_template("pii_findings.md.j2")
-            .render(blocking=blocking, allowed=pii.allowed)
-        )
+    pii_measurement, pii_section = _pii(pii)
+    if pii_measurement is not None:
+        measurements["piiFindings"] = pii_measurement
+    if pii_section:
+        sections["pii"] = pii_section
     measurements["riskCap"], decision = _risk(files, blast, decision_top)
     if decision:
         sections["decision"] = decision

@@ -18,6 +18,7 @@ from checks.rules.facts import Approval, PrEvent, PullRequestFacts
 from graph.blast import BlastRadius
 from handlers.assemble import Computed, SbomInput, assemble_computed
 from handlers.graph_source import SNAPSHOTS_KEPT, pull_request_blast
+from handlers.pii_review import patchless_head_files
 from handlers.port import GitHubPort
 from handlers.sbom_source import may_touch_manifests, sbom_delta
 
@@ -135,4 +136,5 @@ async def computed_evidence(
         log.warning("blast radius for %s@%s unavailable: %s", repo, head_sha[:7], exc)
         blast = None
     sbom = await _sbom_input(sessions, github, repo, pull, files)
-    return assemble_computed(files, policy, blast, sbom)
+    pii_head_files = await patchless_head_files(github, repo, head_sha, files)
+    return assemble_computed(files, policy, blast, sbom, pii_head_files=pii_head_files)

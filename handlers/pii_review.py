@@ -2,10 +2,14 @@
 vulnerable dependencies), and one review of GitHub suggested changes (one-click redactions).
 
 The review is posted once per head commit (the ledger records it), so re-runs do not repeat it.
+Files whose patch GitHub leaves out (large diffs) are fetched at the head commit so that the
+scan can read them whole (`patchless_head_files`).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -14,13 +18,43 @@ from app.ledger_store import LedgerRecord, append
 from app.render import partial_env
 from app.tables import LedgerEntry
 from checks.card_builder import PullRequestRef
+from checks.changes import FileChange
 from checks.pii.models import Finding
 from checks.sbom.models import Finding as SbomFinding
 from checks.sbom.models import ParseProblem
+from handlers.assemble import needs_head_file
 from handlers.context import HandlerContext
 from handlers.port import GitHubPort
 
+log = logging.getLogger("maestro.pii")
+
 MAX_REVIEW_COMMENTS = 30
+MAX_HEAD_FILES = 20  # contents API calls per card for patchless files; the rest stay unscanned
+
+
+async def patchless_head_files(
+    github: GitHubPort, repo: str, head_sha: str, files: Sequence[FileChange]
+) -> dict[str, str | None]:
+    """The head-commit text of each file that has added lines but no patch; None where it could
+    not be read (over the contents API's 1 MB, gone, an API error, or past MAX_HEAD_FILES).
+    Binary files are left out: there is nothing to scan in them."""
+    out: dict[str, str | None] = {}
+    for change in files:
+        if not needs_head_file(change):
+            continue
+        if len(out) >= MAX_HEAD_FILES:
+            out[change.filename] = None
+            continue
+        try:
+            raw = await github.get_file(repo, change.filename, head_sha) if head_sha else None
+        except Exception as exc:  # one unreadable file must not sink the card: it stays pending
+            log.warning("%s@%s: cannot read %s for the PII scan: %s", repo, head_sha[:7],
+                        change.filename, type(exc).__name__)  # fmt: skip
+            raw = None
+        if raw is not None and b"\0" in raw[:8192]:
+            continue
+        out[change.filename] = raw.decode("utf-8", errors="replace") if raw else None
+    return out
 
 
 def pii_annotations(findings: list[Finding]) -> list[dict[str, Any]]:
@@ -30,7 +64,9 @@ def pii_annotations(findings: list[Finding]) -> list[dict[str, Any]]:
             "start_line": f.line,
             "end_line": f.end_line,
             "annotation_level": "failure",
-            "title": f"{f.type.value} on an added line",
+            "title": f"{f.type.value} in a file scanned whole (no patch)"
+            if f.whole_file
+            else f"{f.type.value} on an added line",
             "message": f"{f.excerpt}\n(rule {f.rule}, score {f.score:.2f}; value masked)",
         }
         for f in findings
@@ -80,7 +116,8 @@ def sbom_annotations(
 def review_comments(findings: list[Finding]) -> list[dict[str, Any]]:
     template = partial_env().get_template("pii_suggestion.md.j2")
     comments: list[dict[str, Any]] = []
-    for f in findings[:MAX_REVIEW_COMMENTS]:
+    # A whole-file finding may sit outside the diff, where GitHub refuses review comments.
+    for f in [f for f in findings if not f.whole_file][:MAX_REVIEW_COMMENTS]:
         redaction = f.redaction
         comment: dict[str, Any] = {
             "path": f.path,
@@ -101,6 +138,7 @@ async def post_suggestions_once(
     pr: PullRequestRef,
     findings: list[Finding],
 ) -> None:
+    findings = [f for f in findings if not f.whole_file]  # no diff line to comment on
     if not findings:
         return
     subject = f"review:{pr.repository}#{pr.number}@{pr.head_sha}"

@@ -32,7 +32,7 @@ from checks.pii.models import Finding as PiiFinding
 from checks.policy.model import Policy
 from checks.policy.parse import PolicyError
 from checks.policy.proposed import ProposedPolicy
-from checks.proofcard import ObligationResult
+from checks.proofcard import ObligationResult, ObligationStatus
 from checks.sbom.models import Finding as SbomFinding
 from checks.sbom.models import ParseProblem
 from handlers.assemble import card_results
@@ -206,7 +206,10 @@ async def evaluate(
     since = await _waiting_since(ctx, pr, now)
     results = apply_evidence_timeout(results, policy, since, now)
     deadline = None
-    if awaiting_ci_evidence(results):
+    # Wait for CI evidence only while the card can still pass: a failed obligation (a secret on
+    # an added line, a broken invariant) is reported as a failure at once.
+    failed = any(r.status is ObligationStatus.FAILED for r in results)
+    if awaiting_ci_evidence(results) and not failed:
         deadline = since + timedelta(minutes=policy.evidence.timeout_minutes)
     return Evaluation(
         results,
