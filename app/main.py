@@ -22,6 +22,7 @@ from app.settings import Settings, load_settings
 from app.setup_states import SetupStates
 from app.webhook import receive_webhook
 from app.worker import InboxWorker
+from checks.pii.model import ModelError, load_model
 from handlers.port import GitHubPort
 from handlers.router import build_router
 
@@ -85,6 +86,10 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
         try:  # a failed start-up also closes the engine and the HTTP client
+            try:  # fail fast: a broken PII model artefact would otherwise surface on the first PR
+                load_model()
+            except ModelError as exc:
+                raise RuntimeError(f"cannot start: the PII detector's model artefact: {exc}") from exc
             if migrate:
                 await upgrade_async(settings.database_url)
             if settings.osv_dir is not None:

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from app.commands.common import database_errors, database_settings_or_exit
-from app.logging_setup import configure_logging
+from app.logging_setup import configure_logging, uvicorn_log_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,5 +48,11 @@ def run(args: argparse.Namespace) -> int:
             settings.host,
             settings.port,
         )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        log_config=uvicorn_log_config(),  # access lines and tracebacks scrubbed of secrets
+    )
     return 0
