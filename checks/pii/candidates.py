@@ -13,7 +13,12 @@ from collections.abc import Iterable
 from itertools import accumulate
 
 from checks.pii.filetypes import Lang, language_of
-from checks.pii.manifests import dependency_lines, is_lockfile, is_manifest
+from checks.pii.manifests import (
+    LOCKFILE_EXEMPT_KINDS,
+    dependency_lines,
+    is_lockfile,
+    is_manifest,
+)
 from checks.pii.models import Candidate, PiiType
 from checks.pii.rules import RULES, Rule, unquoted_allowed
 
@@ -113,11 +118,13 @@ def find_candidates(
     """All validated candidates in `text`, most specific rule first on overlaps, in text order.
 
     `context_filters=False` keeps the matches that only their surroundings rule out (digests in
-    a digest notation, dependency declarations): the training corpus uses it to find the lines
-    that are hard negatives.
+    a digest notation, dependency declarations, personal-data formats in lockfiles): the
+    training corpus uses it to find the lines that are hard negatives.
     """
     lang = language_of(path)
     off = frozenset(disabled)
+    if context_filters and is_lockfile(path):
+        off |= LOCKFILE_EXEMPT_KINDS
     low = ascii_lower(text)
     starts = _line_starts(text)
     raw: list[tuple[int, int, int, str, Rule]] = []

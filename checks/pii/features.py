@@ -90,9 +90,11 @@ def _path_features(path: str, rule: str) -> tuple[str, ...]:
 def _words(text: str, limit: int) -> list[str]:
     out: list[str] = []
     for w in _WORD.findall(text):
-        for part in _CAMEL.sub("_", w).lower().split("_"):
+        # Only a mixed-case word can hold a lower-to-upper (camelCase) boundary to split at.
+        parts = [w] if w.islower() or w.isupper() else _CAMEL.sub("_", w).split("_")
+        for part in parts:
             if len(part) > 1:
-                out.append(part[:16])
+                out.append(part[:16].lower())
                 if len(out) >= limit:
                     return out
     return out
@@ -184,7 +186,19 @@ def feature_strings(value: str, line: str, col_start: int, col_end: int, path: s
     return feats
 
 
+_CRC: dict[str, int] = {}  # feature -> CRC32: most features recur across candidates
+_CRC_MAX = 500_000
+
+
+def _crc(feature: str) -> int:
+    h = zlib.crc32(feature.encode("utf-8", "surrogatepass"))
+    if len(_CRC) < _CRC_MAX:
+        _CRC[feature] = h
+    return h
+
+
 def hash_features(feats: list[str], n_features: int = N_FEATURES) -> list[int]:
     """Distinct bucket indexes of the features (binary presence)."""
     mask = n_features - 1
-    return sorted({zlib.crc32(f.encode("utf-8", "surrogatepass")) & mask for f in feats})
+    get = _CRC.get
+    return sorted({(h if (h := get(f)) is not None else _crc(f)) & mask for f in feats})

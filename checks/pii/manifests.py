@@ -9,6 +9,10 @@ Three kinds of knowledge, all cheap and local:
 * `dependency_lines(text, path)`: line indexes inside the dependency maps of known manifests
   (package.json `dependencies*`/`overrides`/`resolutions`, composer.json `require*`, TOML
   `[*dependencies*]`, `[packages]` …). Lockfiles are dependency data throughout.
+* `LOCKFILE_EXEMPT_KINDS`: lockfiles are written by package managers from registry metadata;
+  card, bank, phone, SSN, passport, national-id and IP shapes there are digits of hashes and
+  versions, so those rules do not run on them (emails and every secret rule still do: a token
+  in a `resolved` URL is a real leak).
 * `author_lines(text, path)`: line indexes of a manifest's published author/maintainer entries
   (pyproject `authors`/`maintainers`, package.json `author`/`contributors`/`maintainers`,
   Cargo `authors`, setup.py/setup.cfg `author_email` …), found inside their blocks when the
@@ -23,6 +27,14 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from checks.pii.models import PiiType
+
+LOCKFILE_EXEMPT_KINDS = frozenset(
+    {
+        PiiType.CREDIT_CARD, PiiType.IBAN, PiiType.US_SSN, PiiType.PHONE, PiiType.PASSPORT,
+        PiiType.NATIONAL_ID, PiiType.IP_ADDRESS,
+    }
+)  # fmt: skip
 MANIFEST_AUTHOR = "manifest_author"  # Finding.info: a published author/maintainer address
 LOCKFILE_NAMES = frozenset(
     {

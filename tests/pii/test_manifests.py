@@ -258,3 +258,21 @@ def test_section_tracking_never_raises_and_stays_in_range(text: str) -> None:
     for name in ("package.json", "pyproject.toml", "Cargo.toml", "setup.py", "app.py"):
         for lines in (dependency_lines(text, name), author_lines(text, name)):
             assert all(0 <= i < n for i in lines)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '    "version": "4539 1488 0343 6467",',  # card-shaped
+        '    "resolved": "http://8.8.4.4/registry/a-1.0.0.tgz",',  # public IP
+        "    checksum 536-22-1234",  # SSN-shaped
+    ],
+)
+def test_lockfiles_skip_personal_data_formats_but_not_secrets_or_emails(line: str) -> None:
+    assert find_candidates(line, "package-lock.json") == []
+    assert find_candidates(line, "src/data.json") != []  # the same line in code is a candidate
+    token = "ghp_" + "R2d4Xk9LmQ7pZt3Vb8Nc1Yh6Jw0Fs5Ea4Ug2"
+    leak = f'    "resolved": "https://{token}@npm.pkg.github.com/o/a/-/a-1.0.0.tgz",'
+    assert PiiType.GITHUB_TOKEN in kinds(leak, "package-lock.json")
+    author = '      "authors": [{"name": "Jane", "email": "jane.doe@' + 'acme-corp.com"}],'
+    assert kinds(author, "composer.lock") == [PiiType.EMAIL]
