@@ -49,12 +49,14 @@ def scan_text(
     config: PiiConfig | None = None,
     model: PiiModel | None = None,
     line_numbers: Sequence[int] | None = None,
+    glob_path: str | None = None,
 ) -> ScanReport:
     """Findings in `text` (the content of `path`).
 
     `line_numbers[i]` is the 1-based file line of `text`'s i-th line (diff mode); by default
-    line i is line i + 1. With `config.use_model` false the model is not consulted and every
-    validated candidate scores 1.0 (the regex-only mode).
+    line i is line i + 1. `glob_path` is the repository-relative path that the allow-list
+    globs are matched against when `path` is not (default: `path`). With `config.use_model`
+    false the model is not consulted and every validated candidate scores 1.0 (regex-only).
     """
     config = config or PiiConfig()
     lines = text.split("\n")
@@ -92,7 +94,7 @@ def scan_text(
             reported_by_line[c.line_index].append(c)
 
     lang = language_of(path)
-    glob_allow = path_allowance(path, config.allow_paths)
+    glob_allow = path_allowance(glob_path or path, config.allow_paths)
     authors: set[int] | None = None
     elsewhere = sorted({(c.value, c.kind) for c, _s, _t in scored if len(c.value) >= 4},
                        key=lambda vk: (-len(vk[0]), vk[0]))  # fmt: skip

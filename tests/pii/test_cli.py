@@ -89,3 +89,85 @@ def test_train_has_a_model_only_mode(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):
         main(["pii", "train", "--help"])
     assert "--model-only" in capsys.readouterr().out
+
+
+POLICY = "pii:\n  allow_paths: ['tests/fixtures/**']\n"
+
+
+def _repo_with_fixture(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)  # the root marker; no git needed for a PATH scan
+    (repo / ".github").mkdir()
+    (repo / ".github" / "maestro.yml").write_text(POLICY)
+    (repo / "tests" / "fixtures").mkdir(parents=True)
+    (repo / "tests" / "fixtures" / "users.json").write_text(f'{{"email": "{EMAIL}"}}\n')
+    (repo / "src").mkdir()
+    (repo / "src" / "app.py").write_text(f'OWNER = "{EMAIL}"\n')
+    return repo
+
+
+def test_scan_applies_the_repositorys_policy_allow_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo_with_fixture(tmp_path)
+    monkeypatch.chdir(tmp_path)  # globs match repository-relative paths, wherever we run from
+    assert main(["pii", "scan", str(repo / "tests")]) == 0
+    out = capsys.readouterr().out
+    assert "allowed by path_glob: tests/fixtures/**" in out
+    assert f"policy {repo / '.github' / 'maestro.yml'}" in out
+    # The policy allows the fixtures only: code still blocks.
+    assert main(["pii", "scan", str(repo), "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)
+    assert sorted((Path(f["path"]).name, f["blocking"]) for f in findings) == [
+        ("app.py", True),
+        ("users.json", False),
+    ]
+
+
+def test_scan_with_an_explicit_policy_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo_with_fixture(tmp_path)
+    (repo / ".github" / "maestro.yml").unlink()
+    assert main(["pii", "scan", str(repo / "tests")]) == 1  # no policy: the fixture blocks
+    other = tmp_path / "strict.yml"
+    other.write_text(POLICY)
+    assert main(["pii", "scan", str(repo / "tests"), "--policy", str(other)]) == 0
+    assert "allowed by path_glob: tests/fixtures/**" in capsys.readouterr().out
+    other.write_text("pii:\n  allow_path: []\n")  # a typo is an error, not a silent no-op
+    assert main(["pii", "scan", str(repo / "tests"), "--policy", str(other)]) == 2
+    assert "invalid policy" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_diff_mode_reads_the_policy_at_base(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "dev@example.com")
+    git("config", "user.name", "dev")
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "maestro.yml").write_text(POLICY)
+    (tmp_path / "README.md").write_text("demo\n")
+    git("add", ".")
+    git("commit", "-qm", "base")
+    (tmp_path / "tests" / "fixtures").mkdir(parents=True)
+    (tmp_path / "tests" / "fixtures" / "users.json").write_text(f'{{"email": "{EMAIL}"}}\n')
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "team.md").write_text(f"Owner: {EMAIL}\n")
+    # The change also tries to allow-list docs/: the policy at BASE is the one that counts.
+    (tmp_path / ".github" / "maestro.yml").write_text(
+        "pii:\n  allow_paths: ['tests/fixtures/**', 'docs/**']\n"
+    )
+    git("add", ".")
+    git("commit", "-qm", "head")
+    args = ["pii", "scan", "--diff", "HEAD~1..HEAD", "--repo", str(tmp_path), "--format", "json"]
+    assert main(args) == 1
+    findings = json.loads(capsys.readouterr().out)
+    assert sorted((f["path"], f["blocking"]) for f in findings) == [
+        ("docs/team.md", True),
+        ("tests/fixtures/users.json", False),
+    ]
