@@ -73,6 +73,8 @@ async def test_signed_pull_request_over_http_ends_in_a_completed_check_run(
         # no rule in the policy reads approvals, so the reviews are not fetched
         ("GET", f"/api/v3/repos/Codertocat/Hello-World/compare/{BASE_SHA}...{HEAD_SHA}"),
         ("GET", "/api/v3/repos/Codertocat/Hello-World/tarball/" + BASE_SHA),
+        # The file came without a patch: its head version is read for the PII scan.
+        ("GET", "/api/v3/repos/Codertocat/Hello-World/contents/app/core.py"),
         ("PATCH", "/api/v3/repos/Codertocat/Hello-World/check-runs/1"),
     ]
     for request in github.requests:
