@@ -150,8 +150,8 @@ def feature_strings(value: str, line: str, col_start: int, col_end: int, path: s
     ent = shannon_entropy(core)
     cs = charset_of(core)
     n = len(value)
-    digits = sum(ch.isdigit() for ch in core) / max(1, len(core))
-    upper = sum(ch.isupper() for ch in core) / max(1, len(core))
+    digits = sum(map(str.isdigit, core)) / max(1, len(core))
+    upper = sum(map(str.isupper, core)) / max(1, len(core))
     feats += [
         f"ent:{rule}:{_bucket(ent, (2.0, 2.5, 3.0, 3.3, 3.6, 3.9, 4.2, 4.5, 4.8, 5.1))}",
         f"len:{rule}:{_bucket(n, (8, 12, 16, 20, 24, 32, 40, 48, 64, 90, 128))}",

@@ -142,7 +142,8 @@ def shannon_entropy(text: str) -> float:
     n = len(text)
     if n == 0:
         return 0.0
-    return max(0.0, math.log2(n) - sum(map(_c_log2_c, Counter(text).values())) / n)
+    terms = _C_LOG2_C.__getitem__ if n < len(_C_LOG2_C) else _c_log2_c  # a count is <= n
+    return max(0.0, math.log2(n) - sum(map(terms, Counter(text).values())) / n)
 
 
 _HEX = frozenset("0123456789abcdefABCDEF")
