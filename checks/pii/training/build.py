@@ -106,9 +106,12 @@ def iter_sources(data_dir: Path = DATA_DIR) -> Iterator[tuple[str, str, str]]:
             yield f"site-packages/{record.relative_to(site).as_posix()}", "site-packages", text
     third = data_dir / "third_party"
     for path in sorted(third.rglob("*")) if third.is_dir() else []:
+        rel = path.relative_to(third)
+        if any(part.startswith(".") for part in rel.parts):
+            continue  # tool caches (.ruff_cache next to a pyproject.toml) are not sources
         if not path.is_file() or path.name == "README.md" or (text := _read(path)) is None:
             continue
-        yield f"third_party/{path.relative_to(third).as_posix()}", "third_party", text
+        yield f"third_party/{rel.as_posix()}", "third_party", text
 
 
 def _versions() -> dict[str, str]:
