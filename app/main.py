@@ -89,7 +89,8 @@ def create_app(
             try:  # fail fast: a broken PII model artefact would otherwise surface on the first PR
                 load_model()
             except ModelError as exc:
-                raise RuntimeError(f"cannot start: the PII detector's model artefact: {exc}") from exc
+                reason = f"cannot start: the PII detector's model artefact: {exc}"
+                raise RuntimeError(reason) from exc
             if migrate:
                 await upgrade_async(settings.database_url)
             if settings.osv_dir is not None:

@@ -30,13 +30,14 @@ log = logging.getLogger("maestro.pii")
 
 MAX_REVIEW_COMMENTS = 30
 MAX_HEAD_FILES = 20  # contents API calls per card for patchless files; the rest stay unscanned
+MAX_HEAD_BYTES = 5_000_000  # a bigger head file is not scanned (about a second of CPU per 5 MB)
 
 
 async def patchless_head_files(
     github: GitHubPort, repo: str, head_sha: str, files: Sequence[FileChange]
 ) -> dict[str, str | None]:
     """The head-commit text of each file that has added lines but no patch; None where it could
-    not be read (over the contents API's 1 MB, gone, an API error, or past MAX_HEAD_FILES).
+    not be read (gone, an API error, over MAX_HEAD_BYTES, or past MAX_HEAD_FILES).
     Binary files are left out: there is nothing to scan in them."""
     out: dict[str, str | None] = {}
     for change in files:
@@ -53,7 +54,10 @@ async def patchless_head_files(
             raw = None
         if raw is not None and b"\0" in raw[:8192]:
             continue
-        out[change.filename] = raw.decode("utf-8", errors="replace") if raw else None
+        if raw and len(raw) <= MAX_HEAD_BYTES:
+            out[change.filename] = raw.decode("utf-8", errors="replace")
+        else:
+            out[change.filename] = None
     return out
 
 

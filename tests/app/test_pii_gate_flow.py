@@ -8,11 +8,13 @@ import json
 import httpx
 import respx
 from sqlalchemy import select
-from support.github import load_payload, mock_pull_request_api, post_event
+from support.github import FakeGitHub, load_payload, mock_pull_request_api, post_event
 
 from app.main import Services
 from app.tables import LedgerEntry
 from app.worker import InboxWorker
+from checks.changes import FileChange
+from handlers.pii_review import MAX_HEAD_BYTES, MAX_HEAD_FILES, patchless_head_files
 
 REPO = "Codertocat/Hello-World"
 AWS_KEY = "AKIA" + "Q3EGRTMZ7NBXW4PL"
@@ -206,7 +208,7 @@ async def test_no_policy_file_lockfile_hashes_uuids_and_token_packages_pass(
     await worker.run_once()
     card = json.loads(routes["complete"].calls.last.request.content)
     summary = card["output"]["summary"]
-    assert "| ✅ | PII findings | <= 0 | 0 |" in summary
+    assert "| ✅ passed | PII findings | ≤ 0 | 0 |" in summary
     assert "❌" not in summary and card.get("conclusion") != "failure"
     assert "PII and secrets" not in summary and "annotations" not in card["output"]
     assert not review.called
@@ -256,3 +258,29 @@ async def test_an_unreadable_file_without_a_patch_leaves_pii_pending_with_the_re
     assert "waiting for evidence: the PII and secret scan computed by Maestro" in summary
     assert "Not scanned: 1 file with added lines but no patch" in summary
     assert "`db/huge.sql`" in summary
+
+
+async def test_head_files_are_read_only_for_patchless_text_files_within_the_limits() -> None:
+    head = "f" * 40
+    files = [
+        FileChange(filename="a.py", additions=1, patch="@@ -0,0 +1 @@\n+x = 1"),  # has a patch
+        FileChange(filename="logo.png", additions=0),  # binary: GitHub counts no lines
+        FileChange(filename="gone.txt", status="removed", deletions=3),
+        FileChange(filename="seed.sql", status="added", additions=9),
+        FileChange(filename="blob.bin", additions=4),  # NUL bytes: not text
+        FileChange(filename="huge.csv", additions=9),
+        *(FileChange(filename=f"gen/{i}.json", additions=1) for i in range(MAX_HEAD_FILES)),
+    ]
+    fake = FakeGitHub()
+    fake.contents = {
+        ("seed.sql", head): b"INSERT 1;\n",
+        ("blob.bin", head): b"\x00\x01data",
+        ("huge.csv", head): b"x" * (MAX_HEAD_BYTES + 1),
+        **{(f"gen/{i}.json", head): b"{}" for i in range(MAX_HEAD_FILES)},
+    }
+    texts = await patchless_head_files(fake, REPO, head, files)
+    assert [kw["path"] for kw in fake.named("get_file")][:3] == ["seed.sql", "blob.bin", "huge.csv"]
+    assert texts["seed.sql"] == "INSERT 1;\n" and texts["huge.csv"] is None
+    assert "blob.bin" not in texts and "a.py" not in texts and "logo.png" not in texts
+    assert sum(1 for t in texts.values() if t == "{}") == MAX_HEAD_FILES - 2  # 2 slots used above
+    assert len(fake.named("get_file")) == MAX_HEAD_FILES + 1  # the rest are not even fetched
