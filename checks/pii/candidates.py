@@ -16,6 +16,7 @@ from checks.pii.filetypes import Lang, language_of
 from checks.pii.manifests import (
     LOCKFILE_EXEMPT_KINDS,
     dependency_lines,
+    in_package_file_name,
     is_lockfile,
     is_manifest,
 )
@@ -108,6 +109,15 @@ def _outside_dependency_maps(
             yield start, end, value
 
 
+def _outside_package_file_names(
+    matches: Iterable[tuple[int, int, str]], text: str
+) -> Iterable[tuple[int, int, str]]:
+    """In a lockfile, drops high-entropy runs that are part of a distribution file name."""
+    for start, end, value in matches:
+        if not in_package_file_name(text, end):
+            yield start, end, value
+
+
 def find_candidates(
     text: str,
     path: str,
@@ -123,7 +133,8 @@ def find_candidates(
     """
     lang = language_of(path)
     off = frozenset(disabled)
-    if context_filters and is_lockfile(path):
+    lockfile = is_lockfile(path)
+    if context_filters and lockfile:
         off |= LOCKFILE_EXEMPT_KINDS
     low = ascii_lower(text)
     starts = _line_starts(text)
@@ -134,6 +145,8 @@ def find_candidates(
         matches = _rule_matches(rule, text, low, lang, context_filters)
         if rule.name == ASSIGNMENT_RULE and context_filters:
             matches = _outside_dependency_maps(matches, text, path, starts)
+        elif rule.kind is PiiType.HIGH_ENTROPY and context_filters and lockfile:
+            matches = _outside_package_file_names(matches, text)
         for start, end, value in matches:
             raw.append((-rule.priority, start, end, value, rule))
     raw.sort(key=lambda r: (r[0], r[1]))

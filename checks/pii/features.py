@@ -187,13 +187,14 @@ def feature_strings(value: str, line: str, col_start: int, col_end: int, path: s
 
 
 _CRC: dict[str, int] = {}  # feature -> CRC32: most features recur across candidates
-_CRC_MAX = 500_000
+_CRC_MAX = 100_000  # emptied when full, so it follows what is being scanned (~10 MB at most)
 
 
 def _crc(feature: str) -> int:
     h = zlib.crc32(feature.encode("utf-8", "surrogatepass"))
-    if len(_CRC) < _CRC_MAX:
-        _CRC[feature] = h
+    if len(_CRC) >= _CRC_MAX:
+        _CRC.clear()
+    _CRC[feature] = h
     return h
 
 

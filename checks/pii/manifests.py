@@ -13,6 +13,8 @@ Three kinds of knowledge, all cheap and local:
   card, bank, phone, SSN, passport, national-id and IP shapes there are digits of hashes and
   versions, so those rules do not run on them (emails and every secret rule still do: a token
   in a `resolved` URL is a real leak).
+* `in_package_file_name(text, end)`: in a lockfile, a high-entropy run inside a distribution
+  file name (wheel tags such as `cp311-cp311-manylinux_2_17_aarch64`) is a name, not a secret.
 * `author_lines(text, path)`: line indexes of a manifest's published author/maintainer entries
   (pyproject `authors`/`maintainers`, package.json `author`/`contributors`/`maintainers`,
   Cargo `authors`, setup.py/setup.cfg `author_email` …), found inside their blocks when the
@@ -157,6 +159,19 @@ def _toml_tables(lines: list[str]) -> set[int]:
         if inside:
             out.add(i)
     return out
+
+
+_TOKEN_TAIL = re.compile(r"""[^\s"'`,;()<>\[\]{}]*""")
+_PACKAGE_FILE = re.compile(
+    r"(?:\.[A-Za-z0-9_+\-]+)*\.(?:whl|tar\.gz|tgz|tar\.bz2|zip|egg|crate|gem|jar|nupkg)"
+)
+
+
+def in_package_file_name(text: str, end: int) -> bool:
+    """Whether the token that ends at or runs on from `end` is a distribution file name
+    (`PyYAML-6.0.1-cp311-cp311-manylinux_2_17_aarch64.whl`, `braces-3.0.2.tgz`)."""
+    tail = _TOKEN_TAIL.match(text, end)
+    return tail is not None and _PACKAGE_FILE.fullmatch(tail.group(0)) is not None
 
 
 def dependency_lines(text: str, path: str) -> set[int]:

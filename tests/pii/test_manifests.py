@@ -276,3 +276,13 @@ def test_lockfiles_skip_personal_data_formats_but_not_secrets_or_emails(line: st
     assert PiiType.GITHUB_TOKEN in kinds(leak, "package-lock.json")
     author = '      "authors": [{"name": "Jane", "email": "jane.doe@' + 'acme-corp.com"}],'
     assert kinds(author, "composer.lock") == [PiiType.EMAIL]
+
+
+def test_lockfile_distribution_file_names_are_not_high_entropy_candidates() -> None:
+    wheel = "PyYAML-6.0.1-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
+    line = f'    {{file = "{wheel}", hash = "sha256:{HEX64}"}},'
+    assert find_candidates(line, "poetry.lock") == []
+    assert find_candidates(line, "notes/wheels.toml") != []  # outside a lockfile: a candidate
+    token = "q7Xk2Lm9Pz4Vb8Nc1Yh6Jw0Fs5Ea3Ug2Rt7Wd4Ko"
+    url = f'    "resolved": "https://registry.example.net/a/-/{token}",'
+    assert kinds(url, "package-lock.json") == [PiiType.HIGH_ENTROPY]  # not a file name
