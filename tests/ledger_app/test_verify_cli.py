@@ -99,12 +99,32 @@ DRILLS: dict[str, tuple[Callable[[sqlite3.Connection], object], int, str]] = {
         12,
         "tree node (2, 3)",
     ),
+    "leaf node deleted": (
+        lambda c: c.execute("DELETE FROM ledger_nodes WHERE level = 0 AND idx = 9"),
+        9,
+        "tree node (0, 9) is missing",
+    ),
+    "inner node deleted": (
+        lambda c: c.execute("DELETE FROM ledger_nodes WHERE level = 2 AND idx = 3"),
+        12,
+        "tree node (2, 3) is missing",
+    ),
+    "head moved back": (
+        lambda c: c.execute("UPDATE ledger_head SET size = 18"),
+        18,
+        "the ledger head says 18 entries but the table holds 20",
+    ),
+    "tail truncated with its checkpoints": (
+        lambda c: (_truncate(c, 15), c.execute("DELETE FROM ledger_checkpoints")),
+        15,
+        "a tree node (0, 15) exists for entries 15..15, past the last entry 14",
+    ),
     "row deleted": (
         lambda c: c.execute("DELETE FROM ledger_entries WHERE seq = 11"),
         11,
         "sequence_error",
     ),
-    "rows swapped": (lambda c: _swap(c, 3, 5), 3, ""),
+    "rows swapped": (lambda c: _swap(c, 3, 5), 3, "prev_hash_mismatch"),
     "tail truncated": (lambda c: _truncate(c, 15), 15, "log_truncated"),
     "rewritten with recomputed hashes": (
         lambda c: _rewrite_with_recomputed_hashes(c, 6),
