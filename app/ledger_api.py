@@ -9,7 +9,8 @@
 
 JSON everywhere, hashes in lowercase hex. 401 (with `WWW-Authenticate: Bearer`) without a token
 or with an unknown or revoked one, 403 with a token lacking `audit`, 400 for malformed or
-out-of-range arguments, 404 for an entry beyond the log. Proofs come from stored tree nodes.
+out-of-range arguments (an entry beyond the log included), 503 when the stored ledger is damaged
+(a row or tree node the answer needs is missing) — never a 500. Proofs come from stored tree nodes.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                 return await handler(request, session, services.settings)
             except BadRequest as exc:
                 return _error(400, str(exc))
-            except ledger_queries.TreeDamaged as exc:
-                return _error(500, f"{exc}; run `maestro ledger verify`")
+            except ledger_queries.TreeDamaged as exc:  # not the client's fault, nor a crash
+                return _error(503, f"{exc}; run `maestro ledger verify`")
 
     endpoint.__name__ = handler.__name__
     return endpoint
@@ -152,10 +153,13 @@ async def one_entry(request: Request, session: AsyncSession, settings: Settings)
     raw = request.path_params["seq"]
     if not _UINT.fullmatch(raw) or int(raw) > _MAX_INDEX:
         raise BadRequest(f"seq must be a non-negative integer, got {raw[:40]!r}")
-    size = await ledger_queries.log_size(session)
-    row = await ledger_queries.get_entry(session, int(raw)) if int(raw) < size else None
+    seq, size = int(raw), await ledger_queries.log_size(session)
+    if seq >= size:
+        last = f"0..{size - 1}" if size else "none yet"
+        raise BadRequest(f"seq {seq} is beyond the log: it has {size} entries ({last})")
+    row = await ledger_queries.get_entry(session, seq)
     if row is None:
-        return _error(404, f"no entry {int(raw)}: the log has {size} entries")
+        raise ledger_queries.TreeDamaged(f"entry {seq} of {size} is missing from the database")
     return JSONResponse(ledger_queries.entry_to_api(row))
 
 

@@ -25,7 +25,7 @@ from ledger.merkle import EMPTY_ROOT, NodeID, consistency_plan, inclusion_plan, 
 
 
 class TreeDamaged(Exception):
-    """Stored tree nodes needed for a root or proof are missing."""
+    """Stored rows or tree nodes needed for an answer are missing (the API answers 503)."""
 
 
 async def log_size(session: AsyncSession) -> int:
