@@ -14,8 +14,10 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from app import ledger_api, pages
+from app.checkpoints import checkpoint_loop
 from app.db import create_engine, session_factory
 from app.github_factory import GitHubFactory
+from app.ledger_keys import signing_key
 from app.migrate import upgrade_async
 from app.settings import Settings, load_settings
 from app.webhook import receive_webhook
@@ -84,16 +86,26 @@ def create_app(
             await upgrade_async(settings.database_url)
         if settings.osv_dir is not None:
             await import_osv_if_empty(services.sessions, settings.osv_dir)
+        # The ledger key is generated (or its configuration checked) on first start, not when the
+        # first checkpoint is signed: a bad MAESTRO_LEDGER_KEY or data directory stops startup.
+        signing_key(settings)
         tasks: list[asyncio.Task[None]] = []
+        periodic: list[asyncio.Task[None]] = []
         if start_worker:
             router = build_router()
             for _ in range(worker_count):
                 worker = InboxWorker(services.sessions, settings, router, services.github_for)
                 services.workers.append(worker)
                 tasks.append(asyncio.create_task(worker.run()))
+            loop = checkpoint_loop(services.sessions, settings)
+            periodic.append(asyncio.create_task(loop, name="maestro-checkpoints"))
         try:
             yield
         finally:
+            for task in periodic:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             for worker in services.workers:
                 worker.stop()
             for task in tasks:
