@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from ledger_app.helpers import Cli, Fill
+from support.postgres import fresh_postgres_database
 
 from app.auditors import add_auditor
 from app.cli import main
@@ -25,6 +27,13 @@ def record(i: int) -> LedgerRecord:
         subject=f"pr:Codertocat/Hello-World#{i}",
         payload={"n": i, "title": f"{i} of 6 obligations failed", "ok": i % 5 == 0},
     )
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh migrated PostgreSQL database (skipped locally when PostgreSQL is down)."""
+    async for url in fresh_postgres_database():
+        yield url
 
 
 @pytest.fixture

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from itertools import pairwise
 
-import pytest
 from ledger_app.helpers import ledger_leaves
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from support.postgres import fresh_postgres_database
 
 from app.checkpoints import maybe_checkpoint
 from app.db import create_engine, session_factory
@@ -30,13 +27,6 @@ from app.settings import Settings
 from app.tables import LedgerCheckpoint, LedgerEntry
 from ledger.checkpoint import parse_and_verify_checkpoint
 from ledger.merkle import naive_root
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    async for url in fresh_postgres_database():
-        yield url
-
 
 WRITERS = 8
 EACH = 500
