@@ -7,6 +7,8 @@
     GET /ledger/proof/consistency?first=&second=        RFC 6962 consistency proof
     GET /ledger/public-key                              the checkpoint verifier key
 
+(`GET /ledger`, the auditors' HTML page, is in `app.ledger_page` and uses `audit_access`.)
+
 JSON everywhere, hashes in lowercase hex. 401 (with `WWW-Authenticate: Bearer`) without a token
 or with an unknown or revoked one, 403 with a token lacking `audit`, 400 for malformed or
 out-of-range arguments (an entry beyond the log included), 503 when the stored ledger is damaged
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
@@ -50,17 +53,43 @@ def _unauthorized(message: str, code: str | None = None) -> JSONResponse:
     return _error(401, message, {"WWW-Authenticate": challenge})
 
 
-async def _authorize(request: Request, session: AsyncSession) -> Response | None:
+class Access(Enum):
+    """The outcome of checking an auditor token (shared by the API and the `GET /ledger` page)."""
+
+    GRANTED = "granted"
+    UNKNOWN = "unknown"  # unknown or revoked token
+    NO_SCOPE = "no_scope"  # a valid token without the audit scope
+
+
+async def audit_access(session: AsyncSession, token: str) -> Access:
+    """Whether `token` belongs to an active auditor with the `audit` scope."""
+    auditor = await auditors.authenticate(session, token)
+    if auditor is None:
+        return Access.UNKNOWN
+    if auditors.AUDIT_SCOPE not in auditor.scopes:
+        return Access.NO_SCOPE
+    return Access.GRANTED
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer TOKEN` header; "" when the header is malformed."""
     header = request.headers.get("authorization")
     if header is None:
-        return _unauthorized("an auditor token is required (Authorization: Bearer TOKEN)")
+        return None
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+async def _authorize(request: Request, session: AsyncSession) -> Response | None:
+    token = bearer_token(request)
+    if token is None:
+        return _unauthorized("an auditor token is required (Authorization: Bearer TOKEN)")
+    if not token:
         return _unauthorized("use Authorization: Bearer TOKEN", "invalid_request")
-    auditor = await auditors.authenticate(session, token.strip())
-    if auditor is None:
+    access = await audit_access(session, token)
+    if access is Access.UNKNOWN:
         return _unauthorized("the token is unknown or revoked", "invalid_token")
-    if auditors.AUDIT_SCOPE not in auditor.scopes:
+    if access is Access.NO_SCOPE:
         challenge = f'Bearer realm="{REALM}", error="insufficient_scope", scope="audit"'
         return _error(403, "the token lacks the audit scope", {"WWW-Authenticate": challenge})
     return None

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from app import ledger_api, pages
+from app import ledger_api, ledger_page, pages
 from app.checkpoints import checkpoint_loop
 from app.db import create_engine, session_factory
 from app.github_factory import GitHubFactory
@@ -123,6 +123,7 @@ def create_app(
             Route("/readyz", pages.readyz, methods=["GET"]),
             Route("/metrics", pages.metrics, methods=["GET"]),
             *ledger_api.routes(),
+            *ledger_page.routes(),
         ],
         lifespan=lifespan,
     )
