@@ -48,13 +48,13 @@ async def latest_checkpoint(session: AsyncSession) -> LedgerCheckpoint | None:
 
 
 async def _locked_size(session: AsyncSession) -> int:
-    query = select(LedgerHead).where(LedgerHead.id == HEAD_ROW_ID)
+    query = select(LedgerHead.size).where(LedgerHead.id == HEAD_ROW_ID)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    head = (await session.execute(query)).scalar_one_or_none()
-    if head is None:
+    size = await session.scalar(query)  # a column, not an ORM row that could be stale
+    if size is None:
         raise RuntimeError("the ledger head row is missing: run `maestro db upgrade`")
-    return int(head.size)
+    return int(size)
 
 
 async def _sign(

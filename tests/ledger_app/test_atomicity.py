@@ -112,3 +112,25 @@ async def test_a_handler_failing_after_its_append_records_nothing(
         delivery = await session.get(Delivery, "d-1")
     assert delivery is not None and delivery.status == "pending"  # retried later
     assert delivery.last_error is not None and "Crash: after appending seq 0" in delivery.last_error
+
+
+async def test_appends_after_a_rollback_or_a_stale_guess_build_on_the_real_head(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`append` expects the head it last wrote; a rolled-back append, or another process's,
+    makes that guess wrong, and the conditional head update must then read the real head."""
+    from app import ledger_store
+    from app.ledger_verify import verify_database
+
+    await _seed(services.sessions)
+    await _state_change_then_crash(services.sessions)  # guessed head: 3 entries, never committed
+    async with services.sessions() as session, session.begin():
+        assert (await append(session, LedgerRecord(kind="after.rollback"))).seq == 2
+    monkeypatch.setattr(ledger_store, "_last_head", [(7, bytes(32))])  # another process's view
+    monkeypatch.setattr(ledger_store, "_RANGES", ledger_store.OrderedDict())
+    async with services.sessions() as session, session.begin():
+        first = await append(session, LedgerRecord(kind="stale.guess"))
+        second = await append(session, LedgerRecord(kind="same.transaction"))
+    assert (first.seq, second.seq) == (3, 4) and second.prev_hash == first.entry_hash
+    report = await verify_database(services.sessions, None, [], None, None)
+    assert report.ok and report.verified == 5, report.message
