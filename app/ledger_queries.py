@@ -62,7 +62,7 @@ async def stored_rows_after(session: AsyncSession, after: int, limit: int) -> li
     """
     query = select(*_COLUMNS).where(LedgerEntry.seq > after).order_by(LedgerEntry.seq)
     connection = await session.connection()  # Core rows: no ORM loading per row
-    return list(await connection.execute(query.limit(limit)))
+    return list((await connection.execute(query.limit(limit))).all())  # one fetchall
 
 
 async def get_entry(session: AsyncSession, seq: int) -> LedgerEntry | None:

@@ -17,7 +17,7 @@ consistency proofs against the auditor's earlier checkpoints.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,31 +115,44 @@ class NodeCheck:
         if self.first is None or key < self.first[0]:
             self.first = (key, Finding(seq, message))
 
-    async def compare(self, session: AsyncSession, start: int, levels: list[list[bytes]]) -> None:
-        """Check the nodes completed since size `start` (`ChainWalk.take_nodes`)."""
-        ranges = [(lv, start >> lv, (start >> lv) + len(h)) for lv, h in enumerate(levels) if h]
-        if not ranges:
-            return
+    @staticmethod
+    async def stored(session: AsyncSession, start: int, count: int) -> Sequence[Any]:
+        """The stored nodes that entries start … start+count-1 complete, by level and index."""
+        end = start + count
         terms = [
-            and_(LedgerNode.level == lv, LedgerNode.idx >= lo, LedgerNode.idx < hi)
-            for lv, lo, hi in ranges
+            and_(LedgerNode.level == lv, LedgerNode.idx >= start >> lv, LedgerNode.idx < end >> lv)
+            for lv in range(end.bit_length())
+            if end >> lv > start >> lv
         ]
+        if not terms:
+            return []
         query = (
             select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash)
             .where(or_(*terms))
             .order_by(LedgerNode.level, LedgerNode.idx)
         )
-        rows = await (await session.connection()).execute(query)  # Core rows, no ORM loading
-        bounds = {level: (lo, hi) for level, lo, hi in ranges}
-        level, hashes, lo, want, below, here = -1, levels[0], 0, 0, set(), set()
+        return (await (await session.connection()).execute(query)).all()  # Core rows, one fetch
+
+    def compare(self, start: int, levels: list[list[bytes]], rows: Sequence[Any]) -> None:
+        """Check the nodes completed since size `start` (`ChainWalk.take_nodes`) against `rows`
+        (`stored`, for at least those entries)."""
+        bounds = {lv: (start >> lv, (start >> lv) + len(h)) for lv, h in enumerate(levels) if h}
+        level, hashes, lo, hi, want = -1, levels[0], 0, 0, 0
+        below: set[int] = set()
+        here: set[int] = set()
         seen: set[int] = set()
         for row_level, idx, value in rows:
             if row_level != level:
                 self._close(level, want, bounds)
-                level, hashes, lo = row_level, levels[row_level], bounds[row_level][0]
+                if row_level not in bounds:
+                    level = -1
+                    continue
+                level, hashes, (lo, hi) = row_level, levels[row_level], bounds[row_level]
                 seen.add(level)
                 want = self.want.get(level, 0)
                 below, here = self.bad.get(level - 1, set()), self.bad.setdefault(level, set())
+            if level < 0 or idx >= hi:  # past what the walk verified in this page
+                continue
             if idx > want:
                 self.note(want << level, level, want, _missing(level, want))
             want = idx + 1
@@ -208,9 +221,10 @@ class DatabaseVerification:
             rows = await stored_rows_after(session, after, page)
             if not rows:
                 break
+            start = walk.size
             walk.feed_stored(rows)
-            start, levels = walk.take_nodes()
-            await self.nodes.compare(session, start, levels)
+            first, levels = walk.take_nodes()
+            self.nodes.compare(first, levels, await NodeCheck.stored(session, start, len(rows)))
             after = rows[-1][0]
         return walk.read - read
 
