@@ -1,4 +1,5 @@
-"""The issue's concurrency test: 8 writers × 500 appends, on PostgreSQL (real in CI) and SQLite.
+"""The issue's concurrency test: 8 writers × 500 appends, on PostgreSQL (real in CI) and SQLite,
+and 4 separate OS processes × 250 appends on PostgreSQL.
 
 Each writer has its own engine (its own connection pool, as a separate process would) and two
 checkpointers sign meanwhile. The 4,000 entries must be gap-free, the chain linear and verifying,
@@ -10,12 +11,15 @@ size.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import multiprocessing
 from collections import Counter
 from itertools import pairwise
 
 from ledger_app.helpers import ledger_leaves
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from support import ledger_writer
 
 from app.checkpoints import maybe_checkpoint
 from app.db import create_engine, session_factory
@@ -106,3 +110,32 @@ async def test_sqlite_writers_and_checkpointers_keep_one_linear_log(
     db_url: str, settings: Settings
 ) -> None:
     await _hammer(db_url, settings, writers=WRITERS, each=EACH)
+
+
+async def test_postgres_writers_in_separate_processes_keep_one_linear_log(pg_url: str) -> None:
+    """4 OS processes × 250 appends: each its own interpreter, engine and pool."""
+    processes, each = 4, 250
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(processes, mp_context=context) as pool:
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(
+                loop.run_in_executor(pool, ledger_writer.write, pg_url, i, each)
+                for i in range(processes)
+            )
+        )
+    engine = create_engine(pg_url)
+    try:
+        sessions = session_factory(engine)
+        async with sessions() as session:
+            order = list(
+                (await session.execute(select(LedgerEntry.subject).order_by(LedgerEntry.seq)))
+                .scalars()
+                .all()
+            )
+            assert await log_size(session) == processes * each
+        assert Counter(order) == {f"p{i}": each for i in range(processes)}
+        report = await verify_database(sessions, None, [], None, None)
+        assert report.ok and report.verified == processes * each, report.message
+    finally:
+        await engine.dispose()
