@@ -7,12 +7,16 @@ workers, several processes) never sign the same size twice, and the size it sign
 one whose nodes are all stored. The root comes from O(log n) stored nodes.
 
 `checkpoint_after_delivery` is the worker's one-line hook: its own short transaction, and a
-failure is logged, never raised (the delivery it follows is already committed).
+failure is logged, never raised (the delivery it follows is already committed). `checkpoint_loop`
+runs in the app's lifespan and does the same every `checkpoint_every_seconds`, so the last entries
+of an idle log are signed too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -44,13 +48,13 @@ async def latest_checkpoint(session: AsyncSession) -> LedgerCheckpoint | None:
 
 
 async def _locked_size(session: AsyncSession) -> int:
-    query = select(LedgerHead).where(LedgerHead.id == HEAD_ROW_ID)
+    query = select(LedgerHead.size).where(LedgerHead.id == HEAD_ROW_ID)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    head = (await session.execute(query)).scalar_one_or_none()
-    if head is None:
+    size = await session.scalar(query)  # a column, not an ORM row that could be stale
+    if size is None:
         raise RuntimeError("the ledger head row is missing: run `maestro db upgrade`")
-    return int(head.size)
+    return int(size)
 
 
 async def _sign(
@@ -132,10 +136,33 @@ async def ensure_checkpoint(
 
 
 async def checkpoint_after_delivery(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime | None = None
 ) -> None:
-    """The worker's hook after each delivery: checkpoint if due; never raises."""
+    """Checkpoint if due (after each delivery, and on every tick of `checkpoint_loop`).
+
+    Never raises: a missed checkpoint is retried after the next delivery or tick.
+    """
     try:
-        await ensure_checkpoint(sessions, settings)
-    except Exception:  # a missed checkpoint is retried after the next delivery
+        await ensure_checkpoint(sessions, settings, now)
+    except Exception:
         log.exception("could not sign a ledger checkpoint")
+
+
+async def checkpoint_loop(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    tick: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Every `checkpoint_every_seconds` (waited for with `tick`), sign a checkpoint if due.
+
+    Runs until cancelled; does nothing when the seconds cadence is off. Tests pass a `tick` that
+    returns at once and a `clock` they move, instead of sleeping.
+    """
+    every = settings.checkpoint_every_seconds
+    if every is None:
+        return
+    while True:
+        await tick(every)
+        await checkpoint_after_delivery(sessions, settings, clock())

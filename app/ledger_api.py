@@ -7,15 +7,19 @@
     GET /ledger/proof/consistency?first=&second=        RFC 6962 consistency proof
     GET /ledger/public-key                              the checkpoint verifier key
 
+(`GET /ledger`, the auditors' HTML page, is in `app.ledger_page` and uses `audit_access`.)
+
 JSON everywhere, hashes in lowercase hex. 401 (with `WWW-Authenticate: Bearer`) without a token
 or with an unknown or revoked one, 403 with a token lacking `audit`, 400 for malformed or
-out-of-range arguments, 404 for an entry beyond the log. Proofs come from stored tree nodes.
+out-of-range arguments (an entry beyond the log included), 503 when the stored ledger is damaged
+(a row or tree node the answer needs is missing) — never a 500. Proofs come from stored tree nodes.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,17 +53,43 @@ def _unauthorized(message: str, code: str | None = None) -> JSONResponse:
     return _error(401, message, {"WWW-Authenticate": challenge})
 
 
-async def _authorize(request: Request, session: AsyncSession) -> Response | None:
+class Access(Enum):
+    """The outcome of checking an auditor token (shared by the API and the `GET /ledger` page)."""
+
+    GRANTED = "granted"
+    UNKNOWN = "unknown"  # unknown or revoked token
+    NO_SCOPE = "no_scope"  # a valid token without the audit scope
+
+
+async def audit_access(session: AsyncSession, token: str) -> Access:
+    """Whether `token` belongs to an active auditor with the `audit` scope."""
+    auditor = await auditors.authenticate(session, token)
+    if auditor is None:
+        return Access.UNKNOWN
+    if auditors.AUDIT_SCOPE not in auditor.scopes:
+        return Access.NO_SCOPE
+    return Access.GRANTED
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer TOKEN` header; "" when the header is malformed."""
     header = request.headers.get("authorization")
     if header is None:
-        return _unauthorized("an auditor token is required (Authorization: Bearer TOKEN)")
+        return None
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+async def _authorize(request: Request, session: AsyncSession) -> Response | None:
+    token = bearer_token(request)
+    if token is None:
+        return _unauthorized("an auditor token is required (Authorization: Bearer TOKEN)")
+    if not token:
         return _unauthorized("use Authorization: Bearer TOKEN", "invalid_request")
-    auditor = await auditors.authenticate(session, token.strip())
-    if auditor is None:
+    access = await audit_access(session, token)
+    if access is Access.UNKNOWN:
         return _unauthorized("the token is unknown or revoked", "invalid_token")
-    if auditors.AUDIT_SCOPE not in auditor.scopes:
+    if access is Access.NO_SCOPE:
         challenge = f'Bearer realm="{REALM}", error="insufficient_scope", scope="audit"'
         return _error(403, "the token lacks the audit scope", {"WWW-Authenticate": challenge})
     return None
@@ -81,8 +111,8 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                 return await handler(request, session, services.settings)
             except BadRequest as exc:
                 return _error(400, str(exc))
-            except ledger_queries.TreeDamaged as exc:
-                return _error(500, f"{exc}; run `maestro ledger verify`")
+            except ledger_queries.TreeDamaged as exc:  # not the client's fault, nor a crash
+                return _error(503, f"{exc}; run `maestro ledger verify`")
 
     endpoint.__name__ = handler.__name__
     return endpoint
@@ -152,10 +182,13 @@ async def one_entry(request: Request, session: AsyncSession, settings: Settings)
     raw = request.path_params["seq"]
     if not _UINT.fullmatch(raw) or int(raw) > _MAX_INDEX:
         raise BadRequest(f"seq must be a non-negative integer, got {raw[:40]!r}")
-    size = await ledger_queries.log_size(session)
-    row = await ledger_queries.get_entry(session, int(raw)) if int(raw) < size else None
+    seq, size = int(raw), await ledger_queries.log_size(session)
+    if seq >= size:
+        last = f"0..{size - 1}" if size else "none yet"
+        raise BadRequest(f"seq {seq} is beyond the log: it has {size} entries ({last})")
+    row = await ledger_queries.get_entry(session, seq)
     if row is None:
-        return _error(404, f"no entry {int(raw)}: the log has {size} entries")
+        raise ledger_queries.TreeDamaged(f"entry {seq} of {size} is missing from the database")
     return JSONResponse(ledger_queries.entry_to_api(row))
 
 

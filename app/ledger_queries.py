@@ -1,28 +1,31 @@
 """Read-side ledger queries: the log size, entries in the auditor-API shape, roots and proofs.
 
-Roots and proofs are assembled from the stored perfect-subtree nodes (`ledger_nodes`): one
-`SELECT … WHERE (level, idx) IN (…)` of O(log n) rows per request, never a recomputation over
-the leaves. Stored nodes never change once written, so any earlier tree size can be proven.
+Roots and proofs are assembled from the stored perfect-subtree nodes (`ledger_nodes`, read with
+`app.ledger_store.fetch_nodes`): one indexed query of O(log n) rows per request, never a
+recomputation over the leaves. Stored nodes never change once written, so any earlier tree size
+can be proven.
 
-Rows are turned into the flat shape of `ledger.entry.Entry.to_api` without validating them:
-a tampered row must reach the verifier as it is stored, so that it can name it.
+Rows are read as plain tuples in `ledger.entry_checks.STORED_FIELDS` order and turned into the
+flat shape of `ledger.entry.Entry.to_api` without validating them (`stored_to_api`): a tampered
+row must reach the verifier as it is stored, so that it can name it.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.ledger_store import HEAD_ROW_ID
-from app.tables import LedgerEntry, LedgerHead, LedgerNode
+from app.ledger_store import HEAD_ROW_ID, fetch_nodes
+from app.tables import LedgerEntry, LedgerHead
+from ledger.entry_checks import STORED_FIELDS, stored_to_api
 from ledger.merkle import EMPTY_ROOT, NodeID, consistency_plan, inclusion_plan, root_plan
 
 
 class TreeDamaged(Exception):
-    """Stored tree nodes needed for a root or proof are missing."""
+    """Stored rows or tree nodes needed for an answer are missing (the API answers 503)."""
 
 
 async def log_size(session: AsyncSession) -> int:
@@ -34,43 +37,12 @@ async def log_size(session: AsyncSession) -> int:
 
 
 # Plain columns, not ORM objects: several times faster for the long scans of `verify`.
-_COLUMNS = (
-    LedgerEntry.seq,
-    LedgerEntry.time,
-    LedgerEntry.actor,
-    LedgerEntry.installation_id,
-    LedgerEntry.repository,
-    LedgerEntry.kind,
-    LedgerEntry.subject,
-    LedgerEntry.payload,
-    LedgerEntry.payload_sha256,
-    LedgerEntry.prev_hash,
-    LedgerEntry.entry_hash,
-)
+_COLUMNS = tuple(getattr(LedgerEntry, name) for name in STORED_FIELDS)
 
 
 def entry_to_api(row: Any) -> dict[str, Any]:
-    """A stored row in the auditor-API shape (`Entry.to_api`), exactly as stored."""
-    payload: Any = None
-    if row.payload is not None:
-        try:
-            payload = json.loads(row.payload)
-        except ValueError:
-            payload = row.payload  # corrupted text: let the verifier report it
-    return {
-        "seq": row.seq,
-        "time": row.time,
-        "actor": row.actor,
-        "installation_id": row.installation_id,
-        "repository": row.repository,
-        "kind": row.kind,
-        "subject": row.subject,
-        "payload_sha256": row.payload_sha256,
-        "payload": payload,
-        "purged": row.payload is None,
-        "prev_hash": row.prev_hash,
-        "entry_hash": row.entry_hash,
-    }
+    """A stored row or ORM entry in the auditor-API shape (`Entry.to_api`), exactly as stored."""
+    return stored_to_api(tuple(getattr(row, name) for name in STORED_FIELDS))
 
 
 async def entries_between(session: AsyncSession, start: int, end: int) -> list[Any]:
@@ -83,34 +55,18 @@ async def entries_between(session: AsyncSession, start: int, end: int) -> list[A
     return list(await session.execute(query))
 
 
-async def entries_after(session: AsyncSession, after: int, limit: int) -> list[Any]:
-    """Up to `limit` rows with `seq > after`, in order (keyset paging that survives gaps)."""
+async def stored_rows_after(session: AsyncSession, after: int, limit: int) -> list[Sequence[Any]]:
+    """Up to `limit` stored rows (`STORED_FIELDS` tuples) with `seq > after`, in order.
+
+    Keyset paging: a deleted row shows up as a gap, not as a shifted page.
+    """
     query = select(*_COLUMNS).where(LedgerEntry.seq > after).order_by(LedgerEntry.seq)
-    return list(await session.execute(query.limit(limit)))
+    connection = await session.connection()  # Core rows: no ORM loading per row
+    return list((await connection.execute(query.limit(limit))).all())  # one fetchall
 
 
 async def get_entry(session: AsyncSession, seq: int) -> LedgerEntry | None:
     return await session.get(LedgerEntry, seq)
-
-
-async def fetch_nodes(session: AsyncSession, ids: list[NodeID]) -> dict[NodeID, bytes]:
-    """The stored hashes of the given nodes in one indexed query.
-
-    Written as `(level = l AND idx IN (…)) OR …`, one term per level (at most log2 n terms):
-    SQLite answers a row-value `(level, idx) IN (…)` with a full table scan, but this form
-    with primary-key lookups; PostgreSQL uses the index for both.
-    """
-    by_level: dict[int, list[int]] = {}
-    for node in ids:
-        by_level.setdefault(node.level, []).append(node.index)
-    if not by_level:
-        return {}
-    terms = [
-        and_(LedgerNode.level == level, LedgerNode.idx.in_(indices))
-        for level, indices in by_level.items()
-    ]
-    query = select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(or_(*terms))
-    return {NodeID(level, idx): bytes(value) for level, idx, value in await session.execute(query)}
 
 
 async def _fetch(session: AsyncSession, ids: list[NodeID]) -> dict[NodeID, bytes]:

@@ -1,52 +1,55 @@
-"""Feeds `ledger.verify.verify_entries` from a database or an auditor API, page by page.
+"""Feeds the pure verifier (`ledger.walk`, `ledger.verify`) from a database or an auditor API.
 
-Local verification streams rows in `seq` order (keyset pages, so a deleted row shows up as a
-gap, not as a shifted page) into the pure verifier running in a worker thread; memory stays
-O(page + log n) apart from one 32-byte leaf hash per entry kept for the node check.
+Database verification reads one consistent snapshot (`app.db.read_snapshot`: it never blocks
+writers) in `seq` order, keyset page by page, so a deleted row shows up as a gap, not as a shifted
+page. Each page of stored rows goes straight into a `ChainWalk` on the event loop: plain tuples,
+no pydantic model and no JSON re-serialisation per row, no thread hop. Memory stays O(page + log n).
 
-The node check is what only the database side can do: every stored Merkle node must equal the
-one recomputed from the entries, the head must agree with the rows, and no node may exist past
-the last entry (a removed tail leaves its nodes behind). A mismatch names the first entry under
-the bad node. Remote verification instead checks the server's consistency proofs against the
-auditor's earlier checkpoints.
+The node check is what only the database side can do. The walk records every perfect subtree it
+completes; `NodeCheck` compares them, one indexed query per page, with the stored tree nodes: each
+must be there and equal (the lowest differing node is named with the first entry under it; its
+ancestors differ only because they sit above it). Once every row verified, the head row must
+agree with the rows and no node may exist past the last entry (a removed tail leaves its nodes
+behind). `DatabaseVerification` keeps all of this between calls, so a verification can be resumed
+as the log grows (the `GET /ledger` page does). Remote verification instead checks the server's
+consistency proofs against the auditor's earlier checkpoints.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.ledger_queries import entries_after, entry_to_api, log_size
+from app.db import read_snapshot
+from app.ledger_queries import log_size, stored_rows_after
 from app.tables import LedgerNode
-from ledger.canonical import canonical_json
 from ledger.checkpoint import CheckpointError, parse_and_verify_checkpoint
-from ledger.entry import header_fields
-from ledger.merkle import ProofError, hash_children, verify_consistency
-from ledger.verify import VerifyReport, verify_entries
+from ledger.merkle import ProofError, verify_consistency
+from ledger.verify import (
+    ParsedCheckpoint,
+    VerifyReport,
+    build_report,
+    checkpoint_sizes,
+    parse_checkpoints,
+    verify_entries,
+)
+from ledger.walk import ChainWalk
 
 PAGE = 5000
+_MAX_LEVEL = 64  # BIGINT indices: no tree has more levels
 
 
 @dataclass
 class Finding:
-    """A problem found outside `verify_entries` (node table, head row, remote proofs)."""
+    """A problem found outside the entries themselves (node table, head row, remote proofs)."""
 
     seq: int | None
     message: str
-
-
-def _leaf(item: dict[str, Any]) -> bytes | None:
-    try:
-        return hashlib.sha256(b"\x00" + canonical_json(header_fields(item))).digest()
-    except Exception:  # malformed rows are reported by the verifier itself
-        return None
 
 
 def merge(report: VerifyReport, findings: list[Finding]) -> VerifyReport:
@@ -70,92 +73,166 @@ def merge(report: VerifyReport, findings: list[Finding]) -> VerifyReport:
     )
 
 
-async def _nodes_at(session: AsyncSession, level: int, after: int) -> list[tuple[int, bytes]]:
-    query = (
-        select(LedgerNode.idx, LedgerNode.hash)
-        .where(LedgerNode.level == level, LedgerNode.idx > after)
-        .order_by(LedgerNode.idx)
-        .limit(PAGE)
+def _bad_node(level: int, idx: int) -> str:
+    start, end = idx << level, ((idx + 1) << level) - 1
+    return (
+        f"entry {start}: stored tree node ({level}, {idx}) over entries {start}..{end} does not "
+        "match the entries: the node table or the entries were altered, so proofs served from "
+        "it are wrong"
     )
-    return [(int(i), bytes(h)) for i, h in await session.execute(query)]
 
 
-async def check_nodes(
-    session: AsyncSession, leaves: list[bytes], rows: int, complete: bool
-) -> list[Finding]:
-    """Compare every stored node with the tree recomputed from `leaves` (the verified prefix).
+def _missing(level: int, idx: int) -> str:
+    return (
+        f"entry {idx << level}: tree node ({level}, {idx}) is missing from the node table, so "
+        "proofs that need it cannot be served"
+    )
 
-    `complete` says every row verified (`rows` is the whole table); only then are the head and
-    the nodes past the end judged.
+
+def _past_end(level: int, idx: int, rows: int) -> str:
+    start, end = idx << level, ((idx + 1) << level) - 1
+    return (
+        f"a tree node ({level}, {idx}) exists for entries {start}..{end}, past the last entry "
+        f"{rows - 1}: entries were removed from the end"
+    )
+
+
+@dataclass
+class NodeCheck:
+    """Compares the nodes a `ChainWalk` completed with the stored ones; keeps the first problem.
+
+    Problems are ranked by (first entry, level, index), as a level-by-level scan would find them.
     """
-    findings: list[Finding] = []
-    head = await log_size(session)
-    if complete and head != rows:
-        first = min(head, rows)
-        what = "entries are missing at the end" if head > rows else "rows exist past the head"
-        findings.append(
-            Finding(
-                first, f"the ledger head says {head} entries but the table holds {rows}: {what}"
+
+    want: dict[int, int] = field(default_factory=dict)
+    """Per level, the next node index a gap-free level holds."""
+    bad: dict[int, set[int]] = field(default_factory=dict)
+    """Per level, the indices of stored nodes that differ from the recomputed ones."""
+    first: tuple[tuple[int, int, int], Finding] | None = None
+
+    def note(self, seq: int, level: int, idx: int, message: str) -> None:
+        key = (seq, level, idx)
+        if self.first is None or key < self.first[0]:
+            self.first = (key, Finding(seq, message))
+
+    @staticmethod
+    async def stored(session: AsyncSession, start: int, count: int) -> Sequence[Any]:
+        """The stored nodes that entries start … start+count-1 complete, by level and index."""
+        end = start + count
+        terms = [
+            and_(LedgerNode.level == lv, LedgerNode.idx >= start >> lv, LedgerNode.idx < end >> lv)
+            for lv in range(end.bit_length())
+            if end >> lv > start >> lv
+        ]
+        if not terms:
+            return []
+        query = (
+            select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash)
+            .where(or_(*terms))
+            .order_by(LedgerNode.level, LedgerNode.idx)
+        )
+        return (await (await session.connection()).execute(query)).all()  # Core rows, one fetch
+
+    def compare(self, start: int, levels: list[list[bytes]], rows: Sequence[Any]) -> None:
+        """Check the nodes completed since size `start` (`ChainWalk.take_nodes`) against `rows`
+        (`stored`, for at least those entries)."""
+        bounds = {lv: (start >> lv, (start >> lv) + len(h)) for lv, h in enumerate(levels) if h}
+        level, hashes, lo, hi, want = -1, levels[0], 0, 0, 0
+        below: set[int] = set()
+        here: set[int] = set()
+        seen: set[int] = set()
+        for row_level, idx, value in rows:
+            if row_level != level:
+                self._close(level, want, bounds)
+                if row_level not in bounds:
+                    level = -1
+                    continue
+                level, hashes, (lo, hi) = row_level, levels[row_level], bounds[row_level]
+                seen.add(level)
+                want = self.want.get(level, 0)
+                below, here = self.bad.get(level - 1, set()), self.bad.setdefault(level, set())
+            if level < 0 or idx >= hi:  # past what the walk verified in this page
+                continue
+            if idx > want:
+                self.note(want << level, level, want, _missing(level, want))
+            want = idx + 1
+            if value != hashes[idx - lo]:
+                here.add(idx)
+                if not {2 * idx, 2 * idx + 1} & below:
+                    self.note(idx << level, level, idx, _bad_node(level, idx))
+        self._close(level, want, bounds)
+        for level in bounds.keys() - seen:  # levels without any stored node in this page
+            self._close(level, self.want.get(level, 0), bounds)
+
+    def _close(self, level: int, want: int, bounds: dict[int, tuple[int, int]]) -> None:
+        """End a level's share of a page: a gap up to its end is a missing node."""
+        if level < 0:
+            return
+        hi = bounds[level][1]
+        if want < hi:
+            self.note(want << level, level, want, _missing(level, want))
+            want = hi
+        self.want[level] = want
+
+    async def at_end(self, session: AsyncSession, rows: int) -> list[Finding]:
+        """Problems of a log whose `rows` rows all verified: the head row, nodes past the end."""
+        findings: list[Finding] = []
+        head = await log_size(session)
+        if head != rows:
+            what = "entries are missing at the end" if head > rows else "rows exist past the head"
+            findings.append(
+                Finding(
+                    min(head, rows),
+                    f"the ledger head says {head} entries but the table holds {rows}: {what}",
+                )
+            )
+        past = or_(
+            *(
+                and_(LedgerNode.level == lv, LedgerNode.idx >= rows >> lv)
+                for lv in range(_MAX_LEVEL)
             )
         )
-    expected = leaves  # this level's hashes, recomputed from the entries
-    bad_below: set[int] = set()  # indices of mismatching nodes on the level below
-    level = 0
-    while True:
-        bad: set[int] = set()
-        after, want = -1, 0  # `want`: the next index a gap-free level must hold
-        while page := await _nodes_at(session, level, after):
-            for idx, value in page:
-                start, end = idx << level, ((idx + 1) << level) - 1
-                if end >= rows:
-                    if complete:
-                        findings.append(_past_end(level, idx, rows))
-                    continue
-                if idx > want and idx <= len(expected):
-                    findings.append(_missing(level, want))
-                want = idx + 1
-                if idx < len(expected) and expected[idx] != value:
-                    bad.add(idx)
-                    # Only the lowest bad node is the altered one: its ancestors differ from
-                    # the recomputed tree merely because they sit above it.
-                    if not {2 * idx, 2 * idx + 1} & bad_below:
-                        findings.append(
-                            Finding(
-                                start,
-                                f"entry {start}: stored tree node ({level}, {idx}) over entries "
-                                f"{start}..{end} does not match the entries: the node table "
-                                "or the entries were altered, so proofs served from it are wrong",
-                            )
-                        )
-            after = page[-1][0]
-        if want < len(expected):
-            findings.append(_missing(level, want))
-        if len(expected) < 2 and (rows >> level) < 2:
-            break
-        expected = [
-            hash_children(expected[i], expected[i + 1]) for i in range(0, len(expected) - 1, 2)
-        ]
-        bad_below = bad
-        level += 1
-    return findings
+        query = select(LedgerNode.level, LedgerNode.idx).where(past)
+        first = (
+            await session.execute(query.order_by(LedgerNode.level, LedgerNode.idx).limit(1))
+        ).first()
+        if first is not None:
+            findings.append(Finding(rows, _past_end(first[0], first[1], rows)))
+        return findings
 
 
-def _past_end(level: int, idx: int, rows: int) -> Finding:
-    start, end = idx << level, ((idx + 1) << level) - 1
-    return Finding(
-        rows,
-        f"a tree node ({level}, {idx}) exists for entries {start}..{end}, past the last entry "
-        f"{rows - 1}: entries were removed from the end",
-    )
+class DatabaseVerification:
+    """A verification of the stored ledger that can be resumed as the log grows.
 
+    `advance` verifies the rows after the verified prefix and the tree nodes they complete;
+    `report` adds the end-of-log checks and the checkpoints. Rows verified before are not read
+    again: a later edit of them is found by a new (full) verification only.
+    """
 
-def _missing(level: int, idx: int) -> Finding:
-    start = idx << level
-    return Finding(
-        start,
-        f"entry {start}: tree node ({level}, {idx}) is missing from the node table, so proofs "
-        "that need it cannot be served",
-    )
+    def __init__(self, root_sizes: set[int] | None = None) -> None:
+        self.walk = ChainWalk(root_sizes or (), keep_nodes=True)
+        self.nodes = NodeCheck()
+
+    async def advance(self, session: AsyncSession, page: int = PAGE) -> int:
+        """Verify the rows not verified yet (up to the first bad one); returns how many it read."""
+        walk, read = self.walk, self.walk.read
+        after = walk.size - 1
+        while walk.bad is None:
+            rows = await stored_rows_after(session, after, page)
+            if not rows:
+                break
+            start = walk.size
+            walk.feed_stored(rows)
+            first, levels = walk.take_nodes()
+            self.nodes.compare(first, levels, await NodeCheck.stored(session, start, len(rows)))
+            after = rows[-1][0]
+        return walk.read - read
+
+    async def report(self, session: AsyncSession, parsed: list[ParsedCheckpoint]) -> VerifyReport:
+        findings = [self.nodes.first[1]] if self.nodes.first else []
+        if self.walk.bad is None:  # every row verified: the end of the log can be judged
+            findings += await self.nodes.at_end(session, self.walk.size)
+        return merge(build_report(self.walk, parsed), findings)
 
 
 async def verify_database(
@@ -166,35 +243,11 @@ async def verify_database(
     origin: str | None,
 ) -> VerifyReport:
     """Verify the whole ledger stored in a database (entries, chain, nodes, checkpoints)."""
-    loop = asyncio.get_running_loop()
-    leaves: list[bytes | None] = []
-
-    async def page(after: int) -> list[dict[str, Any]]:
-        async with sessions() as session:
-            return [entry_to_api(r) for r in await entries_after(session, after, PAGE)]
-
-    def items() -> Iterator[dict[str, Any]]:
-        after = -1
-        while batch := asyncio.run_coroutine_threadsafe(page(after), loop).result():
-            for item in batch:
-                leaves.append(_leaf(item))
-                yield item
-            after = batch[-1]["seq"]
-
-    report = await asyncio.to_thread(
-        verify_entries,
-        items(),
-        checkpoint=checkpoint,
-        earlier_checkpoints=earlier,
-        public_key=public_key,
-        origin=origin,
-    )
-    prefix = [leaf for leaf in leaves[: report.verified] if leaf is not None]
-    async with sessions() as session:
-        # Nodes past the end and the head can be judged only when every row verified.
-        complete = report.verified == report.entries
-        findings = await check_nodes(session, prefix, report.verified, complete)
-    return merge(report, findings)
+    parsed = parse_checkpoints(checkpoint, earlier, public_key, origin)
+    run = DatabaseVerification(checkpoint_sizes(parsed))
+    async with read_snapshot(sessions) as session:
+        await run.advance(session)
+        return await run.report(session, parsed)
 
 
 class RemoteError(Exception):

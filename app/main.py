@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from app import card_page, ledger_api, pages
+from app import card_page, ledger_api, ledger_page, pages
 from app.app_identity import AppIdentityCache
+from app.checkpoints import checkpoint_loop
 from app.db import create_engine, session_factory
 from app.github_factory import GitHubFactory
+from app.ledger_keys import signing_key
 from app.migrate import upgrade_async
 from app.settings import Settings, load_settings
 from app.setup_states import SetupStates
@@ -85,6 +87,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
+        periodic: list[asyncio.Task[None]] = []
         try:  # a failed start-up also closes the engine and the HTTP client
             try:  # fail fast: a broken PII model artefact would otherwise surface on the first PR
                 load_model()
@@ -95,6 +98,9 @@ def create_app(
                 await upgrade_async(settings.database_url)
             if settings.osv_dir is not None:
                 await import_osv_if_empty(services.sessions, settings.osv_dir)
+            # The ledger key is generated (or its configuration checked) on first start, not when
+            # the first checkpoint is signed: a bad MAESTRO_LEDGER_KEY or data directory stops it.
+            signing_key(settings)
             if start_worker:
                 router = build_router()
                 for _ in range(worker_count):
@@ -107,8 +113,14 @@ def create_app(
                     )
                     services.workers.append(worker)
                     tasks.append(asyncio.create_task(worker.run()))
+                loop = checkpoint_loop(services.sessions, settings)
+                periodic.append(asyncio.create_task(loop, name="maestro-checkpoints"))
             yield
         finally:
+            for task in periodic:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             for worker in services.workers:
                 worker.stop()
             for task in tasks:
@@ -129,6 +141,7 @@ def create_app(
             Route("/metrics", pages.metrics, methods=["GET"]),
             *ledger_api.routes(),
             *card_page.routes(),
+            *ledger_page.routes(),
         ],
         lifespan=lifespan,
     )

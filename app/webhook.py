@@ -4,6 +4,10 @@
 constant time); 400 — missing GitHub headers or a body that is not a JSON object; 413 — body
 over the limit; 200 — `ping`, or a delivery id stored before (a redelivery does nothing twice);
 202 — stored, the inbox worker takes it from here.
+
+Storing a delivery and recording it in the ledger (`delivery.received`: event, action and
+delivery id, with the installation and repository in the entry header — never the body) commit in
+one transaction: a delivery is in the inbox exactly when the ledger says it was received.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app import inbox
+from app.ledger_store import LedgerRecord, append
 
 log = logging.getLogger("maestro.webhook")
 
@@ -60,6 +65,17 @@ def _error(status: int, message: str) -> JSONResponse:
 
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def received_record(incoming: inbox.IncomingDelivery) -> LedgerRecord:
+    """The `delivery.received` ledger entry of a stored delivery (no part of the body)."""
+    return LedgerRecord(
+        kind="delivery.received",
+        installation_id=incoming.installation_id,
+        repository=incoming.repository,
+        subject=f"delivery:{incoming.id}",
+        payload={"event": incoming.event, "action": incoming.action, "delivery": incoming.id},
+    )
 
 
 async def receive_webhook(request: Request) -> Response:
@@ -107,6 +123,8 @@ async def receive_webhook(request: Request) -> Response:
     )
     async with services.sessions() as session, session.begin():
         stored = await inbox.store(session, incoming)
+        if stored:
+            await append(session, received_record(incoming))
     if not stored:
         return JSONResponse({"ok": True, "duplicate": True, "delivery": delivery_id})
     services.wake_worker()

@@ -1,7 +1,9 @@
 """Auditor API proofs from stored tree nodes vs recomputing them from every leaf, same run.
 
-Builds a SQLite ledger of BENCH_LEDGER_ENTRIES entries (default 20,000) with the real append
-path, then measures inclusion and consistency proofs for random sizes three ways:
+Builds a SQLite ledger of BENCH_LEDGER_ENTRIES entries (default 20,000): the first 500 with the
+real append path, the rest bulk-inserted (`build`, which bench/ledger.py reuses for its
+10^6-entry ledger; append throughput is measured there), then measures inclusion and consistency
+proofs for random sizes three ways:
 
 * served: `GET /ledger/proof/...` through the ASGI app (auth, one O(log n) node query, JSON);
 * naive + DB: what a server without stored nodes does: read the leaf hashes of the first
@@ -15,6 +17,7 @@ Every served proof is checked against the naive one. Prints per-proof latency an
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import random
 import sys
@@ -40,79 +43,91 @@ from app.migrate import upgrade_async  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.tables import LedgerEntry, LedgerHead, LedgerNode  # noqa: E402
 from ledger.canonical import canonical_json  # noqa: E402
-from ledger.entry import (  # noqa: E402
-    EntryHeader,
-    chain_hash,
-    format_time,
-    leaf_hash,
-    payload_sha256,
-)
-from ledger.merkle import (  # noqa: E402
-    MemoryTree,
-    naive_consistency_proof,
-    naive_inclusion_proof,
-)
+from ledger.entry import format_time  # noqa: E402
+from ledger.merkle import naive_consistency_proof, naive_inclusion_proof  # noqa: E402
 
 ENTRIES = int(os.environ.get("BENCH_LEDGER_ENTRIES", "20000"))
 SERVED = int(os.environ.get("BENCH_PROOFS", "300"))
 NAIVE = int(os.environ.get("BENCH_NAIVE_PROOFS", "20"))
 BATCH = 500
+CHUNK = 50_000
 
 
-async def build(url: str) -> None:
-    """Fill the ledger: the first BATCH entries through `append` (the real path), the rest as the
-    same rows computed in memory and bulk-inserted (append speed is bench/ledger.py's subject)."""
+async def build(url: str, entries: int = ENTRIES, *, real: int = BATCH) -> bytes:
+    """Fill an empty ledger with `entries` entries and return the chain head (last entry_hash).
+
+    The first `real` entries go through `append` (the real path); the rest are the same rows
+    computed in memory (canonical JSON, chain and leaf hashes, every perfect-subtree node) and
+    bulk-inserted in chunks, which builds 10^6 entries in about a minute. Append speed is
+    bench/ledger.py's subject; this is how it (and this file) get a large ledger to query.
+    """
     engine = create_engine(url)
     sessions = session_factory(engine)
     start = time.perf_counter()
     async with sessions() as session, session.begin():
-        for i in range(min(BATCH, ENTRIES)):
+        for i in range(min(real, entries)):
             await append(session, record(i))
-    tree, prev, rows, now = MemoryTree(), bytes(32), [], utcnow()
+    stack: list[bytes] = []  # the compact range of the tree so far (one hash per set bit)
+    prev = bytes(32)
     async with sessions() as session:
-        stored = (await session.execute(select(LedgerEntry).order_by(LedgerEntry.seq))).scalars()
-        for row in stored:
-            tree.append(bytes.fromhex(row.leaf_hash))
-            prev = bytes.fromhex(row.entry_hash)
-    for i in range(tree.size, ENTRIES):
-        rec = record(i)
-        payload = rec.payload or {}
-        header = EntryHeader(
-            seq=i,
-            time=format_time(now),
-            actor=rec.actor,
-            installation_id=rec.installation_id,
-            repository=rec.repository,
-            kind=rec.kind,
-            subject=rec.subject,
-            payload_sha256=payload_sha256(payload),
+        stored = await session.execute(
+            select(LedgerEntry.leaf_hash, LedgerEntry.entry_hash).order_by(LedgerEntry.seq)
         )
-        entry = chain_hash(prev, header)
-        leaf = leaf_hash(header)
-        rows.append(
-            {
-                **header.fields(),
-                "payload": canonical_json(payload).decode(),
-                "prev_hash": prev.hex(),
-                "entry_hash": entry.hex(),
-                "leaf_hash": leaf.hex(),
+        for seq, (leaf_hex, entry_hex) in enumerate(stored):
+            _push(stack, seq, bytes.fromhex(leaf_hex), None)
+            prev = bytes.fromhex(entry_hex)
+    moment = format_time(utcnow())
+    sha = hashlib.sha256
+    for chunk_start in range(min(real, entries), entries, CHUNK):
+        rows: list[dict[str, object]] = []
+        nodes: list[dict[str, object]] = []
+        for seq in range(chunk_start, min(chunk_start + CHUNK, entries)):
+            rec = record(seq)
+            text = canonical_json(rec.payload or {})
+            fields = {
+                "seq": seq,
+                "time": moment,
+                "actor": rec.actor,
+                "installation_id": rec.installation_id,
+                "repository": rec.repository,
+                "kind": rec.kind,
+                "subject": rec.subject,
+                "payload_sha256": sha(text).hexdigest(),
             }
-        )
-        tree.append(leaf)
-        prev = entry
-    nodes = [
-        {"level": n.level, "idx": n.index, "hash": h}
-        for n, h in tree.store.nodes.items()
-        if n.coverage()[1] > BATCH
-    ]
+            data = canonical_json(fields)
+            entry, leaf = sha(prev + data).digest(), sha(b"\x00" + data).digest()
+            rows.append(
+                {
+                    **fields,
+                    "payload": text.decode(),
+                    "prev_hash": prev.hex(),
+                    "entry_hash": entry.hex(),
+                    "leaf_hash": leaf.hex(),
+                }
+            )
+            _push(stack, seq, leaf, nodes)
+            prev = entry
+        async with sessions() as session, session.begin():
+            await session.execute(insert(LedgerEntry), rows)
+            await session.execute(insert(LedgerNode), nodes)
     async with sessions() as session, session.begin():
-        for chunk in range(0, len(rows), 5000):
-            await session.execute(insert(LedgerEntry), rows[chunk : chunk + 5000])
-        for chunk in range(0, len(nodes), 5000):
-            await session.execute(insert(LedgerNode), nodes[chunk : chunk + 5000])
-        await session.execute(update(LedgerHead).values(size=ENTRIES, head_hash=prev))
-    print(f"built {ENTRIES} entries in {time.perf_counter() - start:.1f} s")
+        await session.execute(update(LedgerHead).values(size=entries, head_hash=prev))
+    print(f"built {entries:,} entries in {time.perf_counter() - start:.1f} s")
     await engine.dispose()
+    return prev
+
+
+def _push(stack: list[bytes], seq: int, leaf: bytes, nodes: list[dict[str, object]] | None) -> None:
+    """Append leaf `seq` to the compact range; record every node it completes in `nodes`."""
+    acc, n, level = leaf, seq, 0
+    if nodes is not None:
+        nodes.append({"level": 0, "idx": seq, "hash": leaf})
+    while n & 1:
+        acc = hashlib.sha256(b"\x01" + stack.pop() + acc).digest()
+        n, level = n >> 1, level + 1
+        if nodes is not None:
+            nodes.append({"level": level, "idx": n, "hash": acc})
+    stack.append(acc)
 
 
 def record(i: int) -> LedgerRecord:

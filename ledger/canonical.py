@@ -121,6 +121,7 @@ def _check(value: Any, path: str, depth: int) -> None:
 
 
 _PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+_STR_ONLY = frozenset({str})
 
 
 def _plain(value: Any, depth: int = 0) -> bool:
@@ -128,32 +129,30 @@ def _plain(value: Any, depth: int = 0) -> bool:
 
     The C encoder then does the rest (it rejects NaN/Infinity and unknown
     types itself); anything unusual -- subclasses, odd keys -- takes the slow,
-    fully checked path so errors get a precise location.
+    fully checked path so errors get a precise location.  Flat containers are
+    checked without a Python-level loop (``issuperset`` over ``map(type, …)``).
     """
     if depth > _MAX_DEPTH:
         return False
     kind = type(value)
     if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str:
-                return False
-            t = type(item)
-            if t is dict or t is list or t is tuple:
-                if not _plain(item, depth + 1):
-                    return False
-            elif t not in _PLAIN_SCALARS:
-                return False
+        if not _STR_ONLY.issuperset(map(type, value)):
+            return False
+        items: Any = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        return kind in _PLAIN_SCALARS
+    if _PLAIN_SCALARS.issuperset(map(type, items)):
         return True
-    if kind is list or kind is tuple:
-        for item in value:
-            t = type(item)
-            if t is dict or t is list or t is tuple:
-                if not _plain(item, depth + 1):
-                    return False
-            elif t not in _PLAIN_SCALARS:
+    for item in items:
+        t = type(item)
+        if t is dict or t is list or t is tuple:
+            if not _plain(item, depth + 1):
                 return False
-        return True
-    return kind in _PLAIN_SCALARS
+        elif t not in _PLAIN_SCALARS:
+            return False
+    return True
 
 
 def canonical_json(obj: Any) -> bytes:

@@ -21,57 +21,36 @@ is checked: its signature, that the log holds at least its size of entries
 its size equals its root hash (a mismatch means entries were rewritten with
 recomputed hashes; matching earlier checkpoints narrow down where).
 
-Memory use is O(log n): entries may be streamed from a generator.
+Memory use is O(log n): entries may be streamed from a generator.  The pass itself lives in
+:mod:`ledger.walk` (resumable, page by page, with fast paths for plain rows) and the checks of one
+entry in :mod:`ledger.entry_checks`; this module adds the checkpoints and the report.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from ledger.canonical import CanonicalJSONError, canonical_json
 from ledger.checkpoint import Checkpoint, CheckpointError, parse_and_verify_checkpoint
-from ledger.entry import (
-    GENESIS_PREV_HASH,
-    Entry,
-    _fast_header_fields,
-    _fast_leaf_data,
-    header_fields,
-)
-from ledger.merkle import EMPTY_ROOT
+from ledger.entry import Entry
+from ledger.entry_checks import Problem
+from ledger.walk import ChainWalk, LogAccumulator
 
-__all__ = ["CheckpointReport", "LogAccumulator", "Problem", "VerifyReport", "verify_entries"]
-
-_sha256 = hashlib.sha256
-
-
-class Problem(StrEnum):
-    """Why verification failed."""
-
-    MALFORMED = "malformed_entry"
-    """An entry is not a valid entry (missing/ill-typed field, bad hex ...)."""
-    SEQUENCE = "sequence_error"
-    """Entry ``i`` does not have ``seq == i``: a row was deleted, inserted or reordered."""
-    PAYLOAD_HASH = "payload_hash_mismatch"
-    """The payload does not hash to the header's ``payload_sha256``: the payload was edited."""
-    PREV_HASH = "prev_hash_mismatch"
-    """``prev_hash`` is not the previous entry's ``entry_hash``: the chain is broken here."""
-    ENTRY_HASH = "entry_hash_mismatch"
-    """``entry_hash`` is not ``SHA-256(prev_hash || leaf_data)``: the header was edited."""
-    LEAF_HASH = "leaf_hash_mismatch"
-    """An entry carries a ``leaf_hash`` that is not ``SHA-256(0x00 || leaf_data)``."""
-    CHECKPOINT_INVALID = "checkpoint_invalid"
-    """A checkpoint's signature, origin or format is bad."""
-    TRUNCATED = "log_truncated"
-    """A checkpoint commits to more entries than the log holds: the tail was removed."""
-    ROOT_MISMATCH = "root_mismatch"
-    """The recomputed Merkle root differs from a signed checkpoint's: entries were rewritten."""
+__all__ = [
+    "CheckpointReport",
+    "LogAccumulator",
+    "ParsedCheckpoint",
+    "Problem",
+    "VerifyReport",
+    "build_report",
+    "checkpoint_sizes",
+    "parse_checkpoints",
+    "verify_entries",
+    "verify_stored",
+]
 
 
 class CheckpointReport(BaseModel):
@@ -109,202 +88,27 @@ class VerifyReport(BaseModel):
     checkpoints: list[CheckpointReport] = []
 
 
-class LogAccumulator:
-    """Streaming RFC 6962 root over appended leaf hashes (a compact range, O(log n) memory)."""
-
-    __slots__ = ("_stack", "size")
-
-    def __init__(self) -> None:
-        self._stack: list[bytes] = []
-        self.size = 0
-
-    def append(self, leaf_hash: bytes) -> None:
-        acc, n, stack = leaf_hash, self.size, self._stack
-        while n & 1:
-            acc = _sha256(b"\x01" + stack.pop() + acc).digest()
-            n >>= 1
-        stack.append(acc)
-        self.size += 1
-
-    def root(self) -> bytes:
-        if not self._stack:
-            return EMPTY_ROOT
-        acc = self._stack[-1]
-        for h in reversed(self._stack[:-1]):
-            acc = _sha256(b"\x01" + h + acc).digest()
-        return acc
+ParsedCheckpoint = tuple[str, Checkpoint | None, str]
+"""(label, the checkpoint once its signature verified or None, why it did not verify)."""
 
 
-class _Bad(Exception):
-    def __init__(self, problem: Problem, message: str) -> None:
-        super().__init__(message)
-        self.problem = problem
-        self.message = message
+def parse_checkpoints(
+    checkpoint: str | bytes | Checkpoint | None = None,
+    earlier_checkpoints: Sequence[str | bytes | Checkpoint] = (),
+    public_key: Ed25519PublicKey | str | bytes | None = None,
+    origin: str | None = None,
+    key_name: str | None = None,
+) -> list[ParsedCheckpoint]:
+    """Label (``latest``, ``earlier[i]``) and verify the checkpoints a verification checks.
 
-
-def _hex32(value: Any, what: str) -> bytes:
-    if isinstance(value, str) and len(value) == 64:
-        try:
-            raw = bytes.fromhex(value)
-        except ValueError:
-            pass
-        else:
-            if raw.hex() == value:
-                return raw
-    raise _Bad(Problem.MALFORMED, f"{what} is not 64 lowercase hex characters")
-
-
-def _unpack(item: Mapping[str, Any] | Entry) -> tuple[dict[str, Any], Any, bool, bytes, bytes]:
-    """(header fields, payload, purged, prev_hash, entry_hash) of an entry in either shape."""
-    if isinstance(item, Entry):
-        return (
-            item.header.fields(),
-            item.payload,
-            item.payload is None,
-            bytes.fromhex(item.prev_hash),
-            bytes.fromhex(item.entry_hash),
-        )
-    if not isinstance(item, Mapping):
-        raise _Bad(Problem.MALFORMED, f"entry is a {type(item).__name__}, not an object")
-    try:
-        fields = header_fields(item)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "header"
-        raise _Bad(Problem.MALFORMED, f"invalid header field {where}: {first['msg']}") from None
-    purged = item.get("purged", False)
-    if type(purged) is not bool:
-        raise _Bad(Problem.MALFORMED, "purged must be a boolean")
-    payload = item.get("payload")
-    if purged and payload is not None:
-        raise _Bad(Problem.MALFORMED, "entry is marked purged but carries a payload")
-    if not purged and payload is None:
-        raise _Bad(Problem.MALFORMED, "entry has no payload but is not marked purged")
-    return (
-        fields,
-        payload,
-        purged,
-        _hex32(item.get("prev_hash"), "prev_hash"),
-        _hex32(item.get("entry_hash"), "entry_hash"),
-    )
-
-
-def _seq_of(item: Any) -> int | None:
-    if isinstance(item, Entry):
-        return item.header.seq
-    if isinstance(item, Mapping):
-        seq = item.get("seq")
-        if isinstance(seq, int) and not isinstance(seq, bool):
-            return seq
-    return None
-
-
-@dataclass(slots=True)
-class _Walk:
-    """State of the pass over the entries."""
-
-    acc: LogAccumulator
-    prev: bytes = GENESIS_PREV_HASH
-    read: int = 0
-    purged: int = 0
-    bad_index: int | None = None
-    bad: _Bad | None = None
-
-
-def _check_entry(
-    item: Mapping[str, Any] | Entry, index: int, prev: bytes
-) -> tuple[bytes, bool, bytes]:
-    """Check entry ``index``; returns (leaf data, purged, entry_hash) or raises :class:`_Bad`."""
-    seq = _seq_of(item)
-    if seq is not None and seq != index:
-        if seq > index:
-            msg = f"entry {index} is missing: the entry at position {index} has seq {seq}"
-        else:
-            msg = f"entry at position {index} has seq {seq}: duplicated or out of order"
-        raise _Bad(Problem.SEQUENCE, msg)
-    fields, payload, purged, prev_hash, entry_hash = _unpack(item)
-    if not purged:
-        if not isinstance(payload, Mapping):
-            raise _Bad(Problem.MALFORMED, "payload must be a JSON object")
-        try:
-            digest = _sha256(canonical_json(payload)).hexdigest()
-        except CanonicalJSONError as exc:
-            raise _Bad(Problem.MALFORMED, f"payload is not plain JSON: {exc}") from None
-        if digest != fields["payload_sha256"]:
-            raise _Bad(
-                Problem.PAYLOAD_HASH,
-                f"payload hashes to {digest}, but the header commits to "
-                f"{fields['payload_sha256']}: the payload was altered",
-            )
-    if prev_hash != prev:
-        if index == 0:
-            msg = "prev_hash of entry 0 is not the genesis value (32 zero bytes)"
-        else:
-            msg = (
-                f"prev_hash is not entry {index - 1}'s entry_hash: the chain is broken "
-                f"between entries {index - 1} and {index}"
-            )
-        raise _Bad(Problem.PREV_HASH, msg)
-    try:
-        data = canonical_json(fields)
-    except CanonicalJSONError as exc:
-        raise _Bad(Problem.MALFORMED, f"header is not plain JSON: {exc}") from None
-    if _sha256(prev_hash + data).digest() != entry_hash:
-        raise _Bad(
-            Problem.ENTRY_HASH,
-            "entry_hash is not SHA-256(prev_hash || leaf_data): the header or the hash was altered",
-        )
-    if (
-        isinstance(item, Mapping)
-        and "leaf_hash" in item
-        and _sha256(b"\x00" + data).hexdigest() != item["leaf_hash"]
-    ):
-        raise _Bad(Problem.LEAF_HASH, "leaf_hash is not SHA-256(0x00 || leaf_data)")
-    return data, purged, entry_hash
-
-
-def _fast_entry(
-    item: Any, index: int, prev: bytes, prev_hex: str
-) -> tuple[bytes, bool, bytes, str] | None:
-    """The common case of :func:`_check_entry` for a well-formed plain ``dict`` row.
-
-    Returns (leaf data, purged, entry_hash, entry_hash hex) when every check
-    passes, and ``None`` whenever anything is unusual or wrong -- the caller
-    then runs :func:`_check_entry`, which defines the semantics and explains
-    failures.  Saves the hex decoding and generic serialisation work.
+    Checkpoint texts are verified with ``public_key`` for ``origin`` (key name ``key_name``,
+    default the origin); :class:`~ledger.checkpoint.Checkpoint` objects count as verified.
     """
-    if type(item) is not dict:
-        return None
-    fields = _fast_header_fields(item)
-    if fields is None or fields["seq"] != index or item.get("prev_hash") != prev_hex:
-        return None
-    purged = item.get("purged", False)
-    payload = item.get("payload")
-    try:
-        if purged is False and type(payload) is dict:
-            if _sha256(canonical_json(payload)).hexdigest() != fields["payload_sha256"]:
-                return None
-        elif purged is not True or payload is not None:
-            return None
-        data = _fast_leaf_data(fields)
-    except (ValueError, CanonicalJSONError):  # UnicodeEncodeError is a ValueError
-        return None
-    entry_hash = _sha256(prev + data).digest()
-    entry_hex = entry_hash.hex()
-    if entry_hex != item.get("entry_hash"):
-        return None
-    if "leaf_hash" in item and _sha256(b"\x00" + data).hexdigest() != item["leaf_hash"]:
-        return None
-    return data, purged, entry_hash, entry_hex
-
-
-def _load_checkpoints(
-    labelled: list[tuple[str, str | bytes | Checkpoint]],
-    public_key: Ed25519PublicKey | str | bytes | None,
-    origin: str | None,
-    key_name: str | None,
-) -> list[tuple[str, Checkpoint | None, str]]:
-    out: list[tuple[str, Checkpoint | None, str]] = []
+    labelled: list[tuple[str, str | bytes | Checkpoint]] = []
+    if checkpoint is not None:
+        labelled.append(("latest", checkpoint))
+    labelled.extend((f"earlier[{i}]", given) for i, given in enumerate(earlier_checkpoints))
+    out: list[ParsedCheckpoint] = []
     for label, given in labelled:
         if isinstance(given, Checkpoint):
             out.append((label, given, ""))
@@ -320,16 +124,19 @@ def _load_checkpoints(
     return out
 
 
+def checkpoint_sizes(parsed: Iterable[ParsedCheckpoint]) -> set[int]:
+    """The tree sizes whose recomputed roots the checkpoints need (``ChainWalk(root_sizes=…)``)."""
+    return {cp.size for _, cp, _ in parsed if cp is not None}
+
+
 _Finding = tuple[int, int, Problem, str, int | None, tuple[int, int] | None]
 """(position, tie-break order, problem, message, first_bad_seq, suspect_range)."""
 
 
 def _check_checkpoints(
-    parsed: list[tuple[str, Checkpoint | None, str]],
-    roots: dict[int, bytes],
-    walk: _Walk,
+    parsed: list[ParsedCheckpoint], walk: ChainWalk
 ) -> tuple[list[CheckpointReport], list[_Finding]]:
-    verified = walk.acc.size
+    verified, roots = walk.size, walk.roots
     matching = [
         cp.size for _, cp, _ in parsed if cp is not None and roots.get(cp.size) == cp.root_hash
     ]
@@ -405,48 +212,48 @@ def verify_entries(
     :class:`~ledger.checkpoint.Checkpoint` objects are taken as already
     verified.  Never raises for bad data: everything is in the report.
     """
-    labelled: list[tuple[str, str | bytes | Checkpoint]] = []
-    if checkpoint is not None:
-        labelled.append(("latest", checkpoint))
-    labelled.extend((f"earlier[{i}]", given) for i, given in enumerate(earlier_checkpoints))
-    parsed = _load_checkpoints(labelled, public_key, origin, key_name)
-    wanted = {cp.size for _, cp, _ in parsed if cp is not None}
-    roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in wanted else {}
+    parsed = parse_checkpoints(checkpoint, earlier_checkpoints, public_key, origin, key_name)
+    walk = ChainWalk(checkpoint_sizes(parsed))
+    walk.feed(entries)
+    return build_report(walk, parsed)
 
-    walk = _Walk(LogAccumulator())
-    acc = walk.acc
-    prev_hex = GENESIS_PREV_HASH.hex()
-    for item in entries:
-        index = walk.read
-        walk.read += 1
-        leaf = _fast_entry(item, index, walk.prev, prev_hex)
-        if leaf is not None:
-            data, purged, entry_hash, prev_hex = leaf
-        else:
-            # Unusual or bad entry: the thorough check either accepts it or says why not.
-            try:
-                data, purged, entry_hash = _check_entry(item, index, walk.prev)
-            except _Bad as exc:
-                walk.bad_index, walk.bad = index, exc
-                break
-            prev_hex = entry_hash.hex()
-        walk.purged += purged
-        acc.append(_sha256(b"\x00" + data).digest())
-        walk.prev = entry_hash
-        if acc.size in wanted:
-            roots[acc.size] = acc.root()
 
-    reports, found = _check_checkpoints(parsed, roots, walk)
+def verify_stored(
+    rows: Iterable[Sequence[Any]],
+    *,
+    checkpoint: str | bytes | Checkpoint | None = None,
+    earlier_checkpoints: Sequence[str | bytes | Checkpoint] = (),
+    public_key: Ed25519PublicKey | str | bytes | None = None,
+    origin: str | None = None,
+    key_name: str | None = None,
+) -> VerifyReport:
+    """:func:`verify_entries` for stored rows (``ledger.entry_checks.STORED_FIELDS`` tuples).
+
+    The same verdict as ``verify_entries`` over ``map(stored_to_api, rows)``, faster.
+    """
+    parsed = parse_checkpoints(checkpoint, earlier_checkpoints, public_key, origin, key_name)
+    walk = ChainWalk(checkpoint_sizes(parsed))
+    walk.feed_stored(rows)
+    return build_report(walk, parsed)
+
+
+def build_report(walk: ChainWalk, parsed: list[ParsedCheckpoint]) -> VerifyReport:
+    """The report for the entries fed to ``walk`` so far and the given checkpoints.
+
+    Does not change ``walk``: feeding it more entries and reporting again is a resumed
+    verification.  A checkpoint beyond the walk's size counts as a truncated log.
+    """
+    reports, found = _check_checkpoints(parsed, walk)
     if walk.bad is not None and walk.bad_index is not None:
         i = walk.bad_index
         found.append((i, 0, walk.bad.problem, f"entry {i}: {walk.bad.message}", i, None))
 
-    verified = walk.acc.size
+    verified = walk.size
     common: dict[str, Any] = {
         "entries": walk.read,
         "verified": verified,
         "purged": walk.purged,
-        "root_hash": walk.acc.root().hex(),
+        "root_hash": walk.root().hex(),
         "head_hash": walk.prev.hex(),
         "checkpoints": reports,
     }

@@ -2,7 +2,9 @@
 
 `verify` reads every entry from the local database (or, with `--url`, from an auditor API),
 recomputes the chain and the Merkle root, checks the latest signed checkpoint and any earlier
-checkpoint files, and prints OK with the size and root or the first bad entry and why.
+checkpoint files, and prints OK with the size and root or the first bad entry and why. With
+`--proof` it checks a saved inclusion or consistency proof against saved signed checkpoints
+instead, offline: no network, no database.
 
 Exit status: 0 OK; 1 verification failed or nothing to do; 2 bad arguments, key or server.
 """
@@ -42,8 +44,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         action="append",
         default=[],
-        help="an earlier checkpoint file to check consistency with (repeatable)",
+        help="a signed checkpoint file (note or /ledger/checkpoint JSON), repeatable: an earlier "
+        "one to check consistency with, or with --proof the one(s) the proof is checked against",
     )
+    verify.add_argument(
+        "--proof",
+        type=Path,
+        help="offline: a saved /ledger/proof/inclusion or /consistency answer (JSON) to check "
+        "against --checkpoint with --public-key; no network, no database",
+    )
+    verify.add_argument(
+        "--entry", type=Path, help="with an inclusion --proof: the saved /ledger/entries/{seq}"
+    )
+    verify.add_argument("--leaf-hash", help="with an inclusion --proof: the leaf hash (hex)")
     verify.add_argument("--save-checkpoint", type=Path, help="write the verified checkpoint here")
     verify.add_argument("--format", choices=["text", "json"], default="text")
     verify.set_defaults(func=run_verify)
@@ -101,6 +114,8 @@ def _print_report(report: Any, notes: list[str], fmt: str) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    if args.proof:
+        return _verify_offline(args)
     earlier = [_read(p, "checkpoint file") for p in args.checkpoint]
     public_key = _read(args.public_key, "public key file") if args.public_key else None
     if args.url:
@@ -109,6 +124,50 @@ def run_verify(args: argparse.Namespace) -> int:
     settings = database_settings_or_exit(**overrides)
     with database_errors(settings.database_url):
         return asyncio.run(_verify_local(args, settings, earlier, public_key))
+
+
+def _verify_offline(args: argparse.Namespace) -> int:
+    """`--proof`: a saved proof against saved checkpoints; exit 0 verified, 1 not, 2 misuse."""
+    from ledger.offline import (
+        OfflineError,
+        checkpoint_text,
+        load_checkpoints,
+        public_key_text,
+        verify_consistency_answer,
+        verify_inclusion_answer,
+    )
+
+    if args.url or args.database:
+        return _fail("--proof is checked offline: drop --url and --database")
+    if not args.public_key or not args.checkpoint:
+        return _fail("--proof needs --checkpoint FILE and --public-key FILE (the log's key)")
+    try:
+        proof = json.loads(_read(args.proof, "proof file"))
+        entry = json.loads(_read(args.entry, "entry file")) if args.entry else None
+        leaf = bytes.fromhex(args.leaf_hash) if args.leaf_hash else None
+    except ValueError as exc:
+        return _fail(f"not JSON or hex: {exc}")
+    if not isinstance(proof, dict) or (entry is not None and not isinstance(entry, dict)):
+        return _fail("the proof and entry files must hold JSON objects")
+    try:
+        key = public_key_text(_read(args.public_key, "public key file"))
+        notes = [checkpoint_text(_read(p, "checkpoint file")) for p in args.checkpoint]
+        checkpoints = load_checkpoints(notes, key, args.origin)
+        if "audit_path" in proof:
+            if entry is None and leaf is None:
+                return _fail("an inclusion --proof needs --entry FILE or --leaf-hash HEX")
+            if len(checkpoints) != 1:
+                return _fail("an inclusion --proof is checked against one --checkpoint")
+            what = verify_inclusion_answer(proof, checkpoints[0], entry=entry, leaf_hash=leaf)
+        elif "consistency" in proof:
+            what = verify_consistency_answer(proof, checkpoints)
+        else:
+            return _fail("--proof: not an inclusion or consistency proof answer")
+    except OfflineError as exc:
+        print(f"FAILED: {exc}")
+        return 1
+    print(f"OK: {what}")
+    return 0
 
 
 def _verify_remote(args: argparse.Namespace, earlier: list[str], public_key: str | None) -> int:

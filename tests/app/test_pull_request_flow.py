@@ -66,15 +66,23 @@ async def test_opened_pull_request_gets_a_completed_proof_card(
 
     entries = await _ledger(services)
     assert [e.kind for e in entries] == [
+        "delivery.received",  # committed with the inbox row, before the 202
         "checkrun.created",
         "checkrun.completed",
         "delivery.processed",
     ]
-    assert [e.seq for e in entries] == [0, 1, 2]
+    assert [e.seq for e in entries] == [0, 1, 2, 3]
     assert entries[0].prev_hash == "0" * 64
     assert all(b.prev_hash == a.entry_hash for a, b in itertools.pairwise(entries))
-    assert entries[1].subject == "pr:Codertocat/Hello-World#2"
-    assert json.loads(entries[1].payload or "{}")["conclusion"] == "success"
+    assert entries[0].subject == entries[3].subject == "delivery:d1"
+    assert json.loads(entries[0].payload or "{}") == {
+        "action": "opened",
+        "delivery": "d1",
+        "event": "pull_request",
+    }
+    assert (entries[0].installation_id, entries[0].repository) == (1, "Codertocat/Hello-World")
+    assert entries[2].subject == "pr:Codertocat/Hello-World#2"
+    assert json.loads(entries[2].payload or "{}")["conclusion"] == "success"
     async with services.sessions() as session:
         delivery = await session.get(Delivery, "d1")
         run = await session.get(CheckRun, 77)
@@ -252,7 +260,7 @@ async def test_ledger_tree_nodes_match_the_rfc6962_root(
         await worker.run_once()
     entries = await _ledger(services)
     leaves = [bytes.fromhex(e.leaf_hash) for e in entries]
-    assert len(leaves) == 6  # (created, completed, processed) per delivery
+    assert len(leaves) == 8  # (received, created, completed, processed) per delivery
     async with services.sessions() as session:
         for size in range(1, len(leaves) + 1):
             plan = root_plan(size)

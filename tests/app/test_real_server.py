@@ -81,5 +81,10 @@ async def test_signed_pull_request_over_http_ends_in_a_completed_check_run(
         assert check_request(request, settings.github_api_url) == []
     final = github.check_runs[1]
     assert final["status"] == "completed" and final["conclusion"] == "success"
-    assert kinds == ["checkrun.created", "checkrun.completed", "delivery.processed"]
+    assert kinds == [
+        "delivery.received",
+        "checkrun.created",
+        "checkrun.completed",
+        "delivery.processed",
+    ]
     assert 'maestro_deliveries{status="done"} 1' in metrics

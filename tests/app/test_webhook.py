@@ -1,15 +1,18 @@
-"""POST /webhook: signature, headers, body checks, durable storage before 202, redelivery."""
+"""POST /webhook: signature, headers, body checks, durable storage before 202, redelivery, and the
+`delivery.received` ledger entry committed with the stored delivery."""
 
 from __future__ import annotations
 
 import json
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from support.github import WEBHOOK_SECRET, load_payload, post_event, signed_headers
 
+from app import webhook
 from app.main import Services
-from app.tables import Delivery
+from app.tables import Delivery, LedgerEntry
 
 
 async def _count(services: Services) -> int:
@@ -113,3 +116,48 @@ async def test_unconfigured_secret_refuses_with_503(
     response = await client.post("/webhook", content=body, headers=headers)
     assert response.status_code == 503
     assert "MAESTRO_WEBHOOK_SECRET" in response.json()["error"]
+
+
+async def _ledger(services: Services) -> list[LedgerEntry]:
+    async with services.sessions() as session:
+        return list(
+            (await session.execute(select(LedgerEntry).order_by(LedgerEntry.seq))).scalars()
+        )
+
+
+async def test_a_stored_delivery_is_recorded_as_received_once_without_its_body(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    payload = load_payload("pull_request/opened")
+    assert (await post_event(client, "pull_request", payload, delivery_id="d-1")).status_code == 202
+    assert (await post_event(client, "pull_request", payload, delivery_id="d-1")).status_code == 200
+    ping = await post_event(client, "ping", {"zen": "Keep it logically awesome.", "hook_id": 1})
+    assert ping.status_code == 200
+    entries = await _ledger(services)
+    assert [(e.seq, e.kind, e.subject) for e in entries] == [
+        (0, "delivery.received", "delivery:d-1")
+    ]
+    entry = entries[0]
+    assert (entry.installation_id, entry.repository) == (
+        payload["installation"]["id"],
+        "Codertocat/Hello-World",
+    )
+    assert json.loads(entry.payload or "") == {
+        "action": "opened",
+        "delivery": "d-1",
+        "event": "pull_request",
+    }
+    assert payload["pull_request"]["title"] not in (entry.payload or "")
+
+
+async def test_a_delivery_is_not_stored_when_its_ledger_entry_fails(
+    client: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken_append(session: object, record: object) -> None:
+        raise RuntimeError("the ledger head row is missing")
+
+    monkeypatch.setattr(webhook, "append", broken_append)
+    with pytest.raises(RuntimeError):
+        await post_event(client, "pull_request", load_payload("pull_request/opened"))
+    assert await _count(services) == 0
+    assert await _ledger(services) == []

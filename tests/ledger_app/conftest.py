@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from ledger_app.helpers import Cli, Fill
+from ledger_app.helpers import Cli, Fill, record
+from support.postgres import fresh_postgres_database
 
 from app.auditors import add_auditor
 from app.cli import main
 from app.ledger_queries import log_size
-from app.ledger_store import LedgerRecord, append
+from app.ledger_store import append
 from app.main import Services
 
 
-def record(i: int) -> LedgerRecord:
-    """A realistic entry: alternating actors, repositories and payload shapes."""
-    return LedgerRecord(
-        kind="checkrun.completed" if i % 3 else "comment.posted",
-        actor="maestro" if i % 2 else "octocat",
-        installation_id=1 if i % 4 else None,
-        repository="Codertocat/Hello-World",
-        subject=f"pr:Codertocat/Hello-World#{i}",
-        payload={"n": i, "title": f"{i} of 6 obligations failed", "ok": i % 5 == 0},
-    )
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh migrated PostgreSQL database (skipped locally when PostgreSQL is down)."""
+    async for url in fresh_postgres_database():
+        yield url
 
 
 @pytest.fixture

@@ -1,0 +1,274 @@
+"""The verifier's pass over the entries, resumable page by page.
+
+:class:`ChainWalk` keeps what verifying a log needs between pages: the previous ``entry_hash``,
+the compact range of the tree so far (one hash per set bit of the size, from which RFC 6962 roots
+are recomputed), counters, and the first bad entry.  A database or an API can therefore be read a
+page at a time, and a verification resumed later from where it stopped (``GET /ledger`` does).
+
+Entries come in two shapes: :meth:`ChainWalk.feed` takes auditor-API mappings or
+:class:`~ledger.entry.Entry` objects, :meth:`ChainWalk.feed_stored` takes stored rows (tuples in
+:data:`~ledger.entry_checks.STORED_FIELDS` order, payload as its stored JSON text).  Well-formed
+plain rows take a fast path that accepts an entry only when every check of
+:func:`~ledger.entry_checks.check_entry` would pass and computes the same hashes; anything else
+goes to ``check_entry``, which defines the semantics and explains failures.  The fast paths
+validate no pydantic model, build no dict per row and hash each byte string once.
+
+With ``keep_nodes`` the walk also records, level by level, every perfect-subtree hash it
+completes (what the node table must hold); :meth:`ChainWalk.take_nodes` hands them over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from json.encoder import encode_basestring as _q
+from typing import Any
+
+from ledger.canonical import _MAX_DEPTH, _fast_encode, canonical_json
+from ledger.entry import _HEX64, _TIME_FAST, GENESIS_PREV_HASH, _valid_date
+from ledger.entry_checks import BadEntry, check_entry, stored_to_api
+from ledger.merkle import EMPTY_ROOT
+
+__all__ = ["ChainWalk", "LogAccumulator", "fold"]
+
+_sha256 = hashlib.sha256
+_loads = json.loads
+
+
+def fold(stack: list[bytes]) -> bytes:
+    """The RFC 6962 root of a tree given its compact range from leaf 0 (largest subtree first)."""
+    if not stack:
+        return EMPTY_ROOT
+    acc = stack[-1]
+    for h in reversed(stack[:-1]):
+        acc = _sha256(b"\x01" + h + acc).digest()
+    return acc
+
+
+def _new_date(text: str, seen: set[str]) -> bool:
+    """Whether ``YYYY-MM-DD`` is a real date; valid ones are remembered in ``seen``."""
+    if _valid_date(text):
+        seen.add(text)
+        return True
+    return False
+
+
+class LogAccumulator:
+    """Streaming RFC 6962 root over appended leaf hashes (a compact range, O(log n) memory)."""
+
+    __slots__ = ("_stack", "size")
+
+    def __init__(self) -> None:
+        self._stack: list[bytes] = []
+        self.size = 0
+
+    def append(self, leaf_hash: bytes) -> None:
+        acc, n, stack = leaf_hash, self.size, self._stack
+        while n & 1:
+            acc = _sha256(b"\x01" + stack.pop() + acc).digest()
+            n >>= 1
+        stack.append(acc)
+        self.size += 1
+
+    def root(self) -> bytes:
+        return fold(self._stack)
+
+
+class ChainWalk:
+    """Verification state over entries ``0 … size-1``; feed it the next entries in order."""
+
+    __slots__ = (
+        "_dates",
+        "_levels",
+        "_nodes_from",
+        "_prev_hex",
+        "_stack",
+        "bad",
+        "bad_index",
+        "prev",
+        "purged",
+        "read",
+        "roots",
+        "size",
+        "wanted",
+    )
+
+    def __init__(self, root_sizes: Iterable[int] = (), *, keep_nodes: bool = False) -> None:
+        self.size = 0
+        """Entries verified, from seq 0."""
+        self.read = 0
+        """Entries read (the bad one included)."""
+        self.purged = 0
+        self.prev = GENESIS_PREV_HASH
+        """``entry_hash`` of the last verified entry."""
+        self.bad: BadEntry | None = None
+        self.bad_index: int | None = None
+        self.wanted = set(root_sizes)
+        """Sizes whose root to record in :attr:`roots` as the walk passes them."""
+        self.roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in self.wanted else {}
+        self._stack: list[bytes] = []
+        self._prev_hex = GENESIS_PREV_HASH.hex()
+        self._dates: set[str] = set()
+        self._levels: list[list[bytes]] | None = [[]] if keep_nodes else None
+        self._nodes_from = 0
+
+    def root(self) -> bytes:
+        """The RFC 6962 root over the verified entries."""
+        return fold(self._stack)
+
+    def want_root(self, size: int) -> None:
+        """Also record the root at ``size`` (the current size is recorded at once)."""
+        if size == self.size:
+            self.roots[size] = self.root()
+        elif size > self.size:
+            self.wanted.add(size)
+
+    def take_nodes(self) -> tuple[int, list[list[bytes]]]:
+        """(size s, levels) of the nodes completed since the last call; empties the record.
+
+        ``levels[l]`` holds the hashes of nodes ``(l, s >> l)``, ``(l, (s >> l) + 1)`` … in
+        order: exactly the perfect subtrees whose last leaf was verified since size ``s``.
+        """
+        if self._levels is None:
+            raise RuntimeError("this walk does not keep nodes (keep_nodes=False)")
+        start, levels = self._nodes_from, self._levels
+        self._nodes_from, self._levels = self.size, [[] for _ in levels]
+        return start, levels
+
+    def feed(self, items: Iterable[Any]) -> bool:
+        """Verify the next entries (API mappings or Entry objects); False once one is bad."""
+        return self._feed(items, stored=False)
+
+    def feed_stored(self, rows: Iterable[Any]) -> bool:
+        """Verify the next stored rows (``STORED_FIELDS`` tuples); False once one is bad."""
+        return self._feed(rows, stored=True)
+
+    def _feed(self, items: Iterable[Any], stored: bool) -> bool:
+        if self.bad is not None:
+            return False
+        sha, tmatch, hexmatch, dates = _sha256, _TIME_FAST.fullmatch, _HEX64.fullmatch, self._dates
+        stack, levels, wanted, roots = self._stack, self._levels, self.wanted, self.roots
+        size, prev, prev_hex, read, purged_count = (
+            self.size,
+            self.prev,
+            self._prev_hex,
+            self.read,
+            self.purged,
+        )
+        try:
+            for item in items:
+                read += 1
+                data: bytes | None = None
+                purged = False
+                if stored:
+                    seq, time, actor, inst, repo, kind, subject, text, digest, p_hex, e_hex = item
+                else:
+                    seq = text = None  # an Entry object, a missing key …: the thorough check
+                    if type(item) is dict:
+                        try:
+                            seq, time, actor = item["seq"], item["time"], item["actor"]
+                            inst, repo = item["installation_id"], item["repository"]
+                            kind, subject = item["kind"], item["subject"]
+                            digest, p_hex, e_hex = (
+                                item["payload_sha256"],
+                                item["prev_hash"],
+                                item["entry_hash"],
+                            )
+                        except KeyError:
+                            seq = None
+                # The header, exactly as ledger.entry._fast_header_fields accepts it.
+                if (
+                    type(seq) is int
+                    and seq == size
+                    and p_hex == prev_hex
+                    and type(time) is str
+                    and (m := tmatch(time)) is not None
+                    and (m[1] in dates or _new_date(m[1], dates))
+                    and type(actor) is str
+                    and actor
+                    and (inst is None or type(inst) is int)
+                    and (repo is None or type(repo) is str)
+                    and type(kind) is str
+                    and kind
+                    and (subject is None or type(subject) is str)
+                    and type(digest) is str
+                ):
+                    try:
+                        if stored:
+                            if text is None:
+                                purged = hexmatch(digest) is not None
+                                ok = purged
+                            else:
+                                # The stored text must be the canonical JSON of an object (it
+                                # prints back to itself) and hash to the header's digest; at
+                                # most _MAX_DEPTH brackets rules out a too-deep value.
+                                ok = (
+                                    type(text) is str
+                                    and text.count("{") + text.count("[") <= _MAX_DEPTH
+                                    and type(obj := _loads(text)) is dict
+                                    and _fast_encode(obj) == text
+                                    and sha(text.encode()).hexdigest() == digest
+                                )
+                        else:
+                            payload, purged = item.get("payload"), item.get("purged", False)
+                            if purged is False and type(payload) is dict:
+                                ok = sha(canonical_json(payload)).hexdigest() == digest
+                            else:
+                                ok = purged is True and payload is None and bool(hexmatch(digest))
+                        if ok:
+                            data = (
+                                f'{{"actor":{_q(actor)},'
+                                f'"installation_id":{"null" if inst is None else inst},'
+                                f'"kind":{_q(kind)},'
+                                f'"payload_sha256":"{digest}",'
+                                f'"repository":{"null" if repo is None else _q(repo)},'
+                                f'"seq":{seq},'
+                                f'"subject":{"null" if subject is None else _q(subject)},'
+                                f'"time":"{time}"}}'
+                            ).encode()
+                            entry_hash = sha(prev + data).digest()
+                            entry_hex = entry_hash.hex()
+                            if entry_hex != e_hex or (
+                                not stored
+                                and "leaf_hash" in item
+                                and sha(b"\x00" + data).hexdigest() != item["leaf_hash"]
+                            ):
+                                data = None
+                    except ValueError:  # bad JSON, NaN, lone surrogates, huge ints: explain below
+                        data = None
+                if data is None:
+                    try:
+                        entry = stored_to_api(item) if stored else item
+                        data, purged, entry_hash = check_entry(entry, size, prev)
+                    except BadEntry as exc:
+                        self.bad, self.bad_index = exc, size
+                        break
+                    entry_hex = entry_hash.hex()
+                # Append the leaf to the compact range; each merge completes a perfect subtree.
+                acc = sha(b"\x00" + data).digest()
+                n = size
+                if levels is None:
+                    while n & 1:
+                        acc = sha(b"\x01" + stack.pop() + acc).digest()
+                        n >>= 1
+                else:
+                    levels[0].append(acc)
+                    level = 0
+                    while n & 1:
+                        acc = sha(b"\x01" + stack.pop() + acc).digest()
+                        n >>= 1
+                        level += 1
+                        if level == len(levels):
+                            levels.append([])
+                        levels[level].append(acc)
+                stack.append(acc)
+                size += 1
+                prev, prev_hex = entry_hash, entry_hex
+                purged_count += purged
+                if size in wanted:
+                    roots[size] = fold(stack)
+        finally:
+            self.size, self.prev, self._prev_hex = size, prev, prev_hex
+            self.read, self.purged = read, purged_count
+        return self.bad is None
