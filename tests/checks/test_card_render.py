@@ -293,3 +293,26 @@ def test_trouble_and_superseded_cards_are_neutral_and_say_why() -> None:
     old = superseded_card("o/r", 7, HEAD, "abc1234" + "0" * 33)
     assert old.conclusion is Conclusion.NEUTRAL
     assert render_proof_card(old)[0] == "Superseded by abc1234"
+
+
+def test_every_block_of_the_card_stands_apart_so_github_renders_it() -> None:
+    """A list, a paragraph or a <details> glued to the line before would render as part of it."""
+    computed = ComputedEvidence(
+        measurements={
+            **COMPUTED.measurements,
+            "riskCap": Measurement(
+                key="riskCap",
+                value=0.9,
+                source="blast radius on the code graph",
+                facts=["billing: src/a.py → src/b.py"],
+            ),
+        }
+    )
+    results = verify(_policy(), Evidence(), _facts(), computed)
+    _, summary = _summary(results)
+    assert "**What blocks the merge**\n- " in summary
+    risk = next(line for line in summary.splitlines() if line.startswith("- **Risk**"))
+    assert risk.endswith("(billing: src/a.py → src/b.py)")
+    for block in ("**Waiting for evidence:**", "<details>"):
+        at = summary.index(block)
+        assert summary[at - 2 : at] == "\n\n", block
