@@ -8,6 +8,7 @@ that differ, which is where the differential scan saves its time.
 
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
@@ -166,3 +167,19 @@ def toml_error_line(exc: Exception, first_line: int) -> int | None:
 
 def problem(file: str, fmt: str, message: str, line: int | None = None) -> ParseProblem:
     return ParseProblem(file=file, line=line, message=message, format=fmt)
+
+
+def load_json_object(text: str, file: str, fmt: str, split: Split) -> dict[str, Any] | None:
+    """The document's top-level object, or None with the problem (and its line) on `split`."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        split.problems.append(problem(file, fmt, f"invalid JSON: {exc.msg}", exc.lineno))
+        return None
+    except RecursionError:
+        split.problems.append(problem(file, fmt, "JSON nested too deeply", None))
+        return None
+    if not isinstance(doc, dict):
+        split.problems.append(problem(file, fmt, "top level is not an object", 1))
+        return None
+    return doc

@@ -18,6 +18,7 @@ from checks.sbom.parsers.base import (
     Split,
     component,
     key_for,
+    load_json_object,
     problem,
     read_sibling,
 )
@@ -55,16 +56,8 @@ def split_package_lock(text: str, file: str, resolve: Resolver | None = None) ->
     file when no other entry requires it; otherwise unknown (None)."""
     fmt = "package-lock.json"
     split = Split(file=file, format=fmt)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        split.problems.append(problem(file, fmt, f"invalid JSON: {exc.msg}", exc.lineno))
-        return split
-    except RecursionError:
-        split.problems.append(problem(file, fmt, "JSON nested too deeply", None))
-        return split
-    if not isinstance(doc, dict):
-        split.problems.append(problem(file, fmt, "top level is not an object", 1))
+    doc = load_json_object(text, file, fmt, split)
+    if doc is None:
         return split
     lines = Lines(text)
     packages = doc.get("packages")

@@ -14,7 +14,7 @@ from checks.sbom.parsers.base import (
     Split,
     component,
     key_for,
-    problem,
+    load_json_object,
 )
 
 _DEP_FIELDS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
@@ -69,16 +69,8 @@ def split_package_json(text: str, file: str) -> Split:
     resolve in the lockfile), so the others have an empty version and are not matched."""
     fmt = "package.json"
     split = Split(file=file, format=fmt)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        split.problems.append(problem(file, fmt, f"invalid JSON: {exc.msg}", exc.lineno))
-        return split
-    except RecursionError:
-        split.problems.append(problem(file, fmt, "JSON nested too deeply", None))
-        return split
-    if not isinstance(doc, dict):
-        split.problems.append(problem(file, fmt, "top level is not an object", 1))
+    doc = load_json_object(text, file, fmt, split)
+    if doc is None:
         return split
     for field in ("dependencies", "optionalDependencies", "devDependencies"):
         deps = doc.get(field)
