@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbox import utcnow
@@ -40,6 +40,16 @@ _TX_HEAD = "maestro.ledger_head"  # session.info key: (transaction, size, entry 
 _last_head: list[tuple[int, bytes]] = []  # the head this process last wrote
 _RANGES: OrderedDict[tuple[int, bytes], tuple[bytes, ...]] = OrderedDict()
 _RANGES_KEPT = 64
+# Built once: constructing and cache-keying the statement per append cost more than running it.
+_MOVE_HEAD = (
+    update(LedgerHead)
+    .where(
+        LedgerHead.id == HEAD_ROW_ID,
+        LedgerHead.size == bindparam("old_size"),
+        LedgerHead.head_hash == bindparam("old_hash"),
+    )
+    .values(size=bindparam("new_size"), head_hash=bindparam("new_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -67,14 +77,10 @@ async def _read_head(session: AsyncSession) -> tuple[int, bytes]:
 
 async def _move_head(session: AsyncSession, size: int, prev: bytes, new: bytes) -> bool:
     """Move the head from (size, prev) to (size + 1, new); False when it is not at (size, prev)."""
-    statement = (
-        update(LedgerHead)
-        .where(LedgerHead.id == HEAD_ROW_ID, LedgerHead.size == size, LedgerHead.head_hash == prev)
-        .values(size=size + 1, head_hash=new)
-    )
+    params = {"old_size": size, "old_hash": prev, "new_size": size + 1, "new_hash": new}
     # On the connection: a plain Core statement, so rows added earlier in this transaction are
     # not flushed first (they go out together at the commit).
-    result = await (await session.connection()).execute(statement)
+    result = await (await session.connection()).execute(_MOVE_HEAD, params)
     return bool(result.rowcount)
 
 
