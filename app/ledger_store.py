@@ -13,19 +13,22 @@ it expects is the one this transaction or this process last wrote, and the tree'
 at a head (the O(log n) perfect-subtree hashes an append merges with) is remembered per head. A
 head (size, entry hash) determines every entry before it and so the whole tree: a remembered range
 is valid wherever that head is found again; after another process appended, the conditional
-update or the lookup simply misses and the head and nodes are read. The entry and node rows are
-written at the next flush (the commit, or before the session's next query) as batched INSERTs.
+update or the lookup simply misses and the head and nodes are read. On SQLite, when the range at
+the expected head is remembered, the head update, the entry and its nodes are written in one call
+into the driver's thread (`_sqlite_append`); otherwise the entry and node rows are written at the
+next flush (the commit, or before the session's next query) as batched INSERTs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.inbox import utcnow
@@ -40,6 +43,16 @@ _TX_HEAD = "maestro.ledger_head"  # session.info key: (transaction, size, entry 
 _last_head: list[tuple[int, bytes]] = []  # the head this process last wrote
 _RANGES: OrderedDict[tuple[int, bytes], tuple[bytes, ...]] = OrderedDict()
 _RANGES_KEPT = 64
+# Built once: constructing and cache-keying the statement per append cost more than running it.
+_MOVE_HEAD = (
+    update(LedgerHead)
+    .where(
+        LedgerHead.id == HEAD_ROW_ID,
+        LedgerHead.size == bindparam("old_size"),
+        LedgerHead.head_hash == bindparam("old_hash"),
+    )
+    .values(size=bindparam("new_size"), head_hash=bindparam("new_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -67,14 +80,10 @@ async def _read_head(session: AsyncSession) -> tuple[int, bytes]:
 
 async def _move_head(session: AsyncSession, size: int, prev: bytes, new: bytes) -> bool:
     """Move the head from (size, prev) to (size + 1, new); False when it is not at (size, prev)."""
-    statement = (
-        update(LedgerHead)
-        .where(LedgerHead.id == HEAD_ROW_ID, LedgerHead.size == size, LedgerHead.head_hash == prev)
-        .values(size=size + 1, head_hash=new)
-    )
+    params = {"old_size": size, "old_hash": prev, "new_size": size + 1, "new_hash": new}
     # On the connection: a plain Core statement, so rows added earlier in this transaction are
     # not flushed first (they go out together at the commit).
-    result = await (await session.connection()).execute(statement)
+    result = await (await session.connection()).execute(_MOVE_HEAD, params)
     return bool(result.rowcount)
 
 
@@ -119,15 +128,33 @@ async def append(
     expected = _expected_head(session)
     size, prev = expected if expected is not None else await _read_head(session)
     header, leaf, entry_hash = _entry(record, size, prev, moment, text)
+    if session.get_bind().dialect.name == "sqlite":
+        row = _row(header, text, prev, entry_hash, leaf)
+        if await _sqlite_append(session, row, prev, entry_hash, leaf):
+            _moved(session, size, entry_hash)
+            return row
     if not await _move_head(session, size, prev, entry_hash):
         size, prev = await _read_head(session)  # another writer moved it: build on theirs
         header, leaf, entry_hash = _entry(record, size, prev, moment, text)
         if not await _move_head(session, size, prev, entry_hash):
             raise RuntimeError("the ledger head moved while locked")
+    _moved(session, size, entry_hash)
+    row = _row(header, text, prev, entry_hash, leaf)
+    session.add(row)
+    await _store_tree_nodes(session, size, prev, leaf, entry_hash)
+    return row
+
+
+def _moved(session: AsyncSession, size: int, entry_hash: bytes) -> None:
+    """Remember the head this transaction and this process wrote last."""
     session.info[_TX_HEAD] = (session.sync_session.get_transaction(), size + 1, entry_hash)
     _last_head[:] = [(size + 1, entry_hash)]
-    row = LedgerEntry(
-        seq=size,
+
+
+def _row(header: EntryHeader, text: bytes, prev: bytes, entry_hash: bytes, leaf: bytes) -> Any:
+    """The stored row of an entry."""
+    return LedgerEntry(
+        seq=header.seq,
         time=header.time,
         actor=header.actor,
         installation_id=header.installation_id,
@@ -140,9 +167,6 @@ async def append(
         entry_hash=entry_hash.hex(),
         leaf_hash=leaf.hex(),
     )
-    session.add(row)
-    await _store_tree_nodes(session, size, prev, leaf, entry_hash)
-    return row
 
 
 async def fetch_nodes(session: AsyncSession, ids: list[NodeID]) -> dict[NodeID, bytes]:
@@ -186,17 +210,89 @@ async def _compact_range(session: AsyncSession, size: int, head: bytes) -> tuple
     return tuple(nodes[n] for n in ids)
 
 
+def _grow(
+    size: int, hashes: tuple[bytes, ...], leaf: bytes, new_head: bytes
+) -> list[tuple[NodeID, bytes]]:
+    """The nodes appending `leaf` at `size` completes, given the compact range `hashes`; a whole
+    range is remembered for the next head."""
+    merged = len(append_plan(size))  # the trailing one bits of size: the ranges merged with
+    siblings = list(reversed(hashes[len(hashes) - merged :]))
+    new_nodes = append_nodes(size, leaf, siblings)
+    if len(hashes) == (size).bit_count():  # a whole range: remember the next one
+        _RANGES[(size + 1, new_head)] = (*hashes[: len(hashes) - merged], new_nodes[-1][1])
+        while len(_RANGES) > _RANGES_KEPT:
+            _RANGES.popitem(last=False)
+    return new_nodes
+
+
 async def _store_tree_nodes(
     session: AsyncSession, size: int, head: bytes, leaf: bytes, new_head: bytes
 ) -> None:
     """Store the leaf and every perfect subtree it completes: O(log n), amortised 2 rows."""
     hashes = await _compact_range(session, size, head)
-    merged = len(append_plan(size))  # the trailing one bits of size: the ranges merged with
-    siblings = list(reversed(hashes[len(hashes) - merged :]))
-    new_nodes = append_nodes(size, leaf, siblings)
-    for node, value in new_nodes:
+    for node, value in _grow(size, hashes, leaf, new_head):
         session.add(LedgerNode(level=node.level, idx=node.index, hash=value))
-    if len(hashes) == (size).bit_count():  # a whole range: remember the next one
-        _RANGES[(size + 1, new_head)] = (*hashes[: len(hashes) - merged], new_nodes[-1][1])
-        while len(_RANGES) > _RANGES_KEPT:
-            _RANGES.popitem(last=False)
+
+
+_COLUMNS = (
+    "seq, time, actor, installation_id, repository, kind, subject, payload, payload_sha256, "
+    "prev_hash, entry_hash, leaf_hash"
+)
+_SQLITE_MOVE = (
+    f"UPDATE {LedgerHead.__tablename__} SET size = ?, head_hash = ? "
+    "WHERE id = ? AND size = ? AND head_hash = ?"
+)
+_SQLITE_ENTRY = (
+    f"INSERT INTO {LedgerEntry.__tablename__} ({_COLUMNS}) VALUES ({', '.join('?' * 12)})"
+)
+_SQLITE_NODE = f"INSERT INTO {LedgerNode.__tablename__} (level, idx, hash) VALUES (?, ?, ?)"
+
+
+def _sqlite_write(
+    conn: sqlite3.Connection,
+    move: tuple[Any, ...],
+    entry: tuple[Any, ...],
+    nodes: list[tuple[int, int, bytes]],
+) -> bool:
+    """In the driver's thread: move the head, and only if it moved, insert the entry and nodes."""
+    if conn.execute(_SQLITE_MOVE, move).rowcount != 1:
+        return False
+    conn.execute(_SQLITE_ENTRY, entry)
+    conn.executemany(_SQLITE_NODE, nodes)
+    return True
+
+
+async def _sqlite_append(
+    session: AsyncSession, row: LedgerEntry, prev: bytes, entry_hash: bytes, leaf: bytes
+) -> bool:
+    """SQLite, when the compact range at the expected head is known: the head update, the entry
+    and its nodes in one call into aiosqlite's thread, in the session's transaction (a round trip
+    each through SQLAlchemy was most of an append's time). False, with nothing written, when the
+    range is not known or the head is not where it was expected: the general path takes over.
+    """
+    size = row.seq
+    hashes = _RANGES.get((size, prev))
+    if hashes is None:
+        return False
+    connection = await session.connection()  # begins the transaction (BEGIN IMMEDIATE)
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    run = getattr(driver, "_execute", None)  # aiosqlite: runs a function in its thread
+    if run is None:
+        return False
+    nodes = [(n.level, n.index, h) for n, h in _grow(size, hashes, leaf, entry_hash)]
+    entry = (
+        row.seq,
+        row.time,
+        row.actor,
+        row.installation_id,
+        row.repository,
+        row.kind,
+        row.subject,
+        row.payload,
+        row.payload_sha256,
+        row.prev_hash,
+        row.entry_hash,
+        row.leaf_hash,
+    )
+    move = (size + 1, entry_hash, HEAD_ROW_ID, size, prev)
+    return bool(await run(_sqlite_write, driver._conn, move, entry, nodes))

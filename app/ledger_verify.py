@@ -3,7 +3,9 @@
 Database verification reads one consistent snapshot (`app.db.read_snapshot`: it never blocks
 writers) in `seq` order, keyset page by page, so a deleted row shows up as a gap, not as a shifted
 page. Each page of stored rows goes straight into a `ChainWalk` on the event loop: plain tuples,
-no pydantic model and no JSON re-serialisation per row, no thread hop. Memory stays O(page + log n).
+no pydantic model and no JSON re-serialisation per row. On SQLite the pages are read through the
+driver (`advance_sqlite`): rows and nodes in one call into its thread, the next page read there
+while the walk verifies this one. Memory stays O(page + log n).
 
 The node check is what only the database side can do. The walk records every perfect subtree it
 completes; `NodeCheck` compares them, one indexed query per page, with the stored tree nodes: each
@@ -17,7 +19,9 @@ consistency proofs against the auditor's earlier checkpoints.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import read_snapshot
 from app.ledger_queries import log_size, stored_rows_after
-from app.tables import LedgerNode
+from app.tables import LedgerEntry, LedgerNode
 from ledger.checkpoint import CheckpointError, parse_and_verify_checkpoint
+from ledger.entry_checks import STORED_FIELDS
 from ledger.merkle import ProofError, verify_consistency
 from ledger.verify import (
     ParsedCheckpoint,
@@ -41,6 +46,10 @@ from ledger.verify import (
 from ledger.walk import ChainWalk
 
 PAGE = 5000
+_SQLITE_ROWS = (
+    f"SELECT {', '.join(STORED_FIELDS)} FROM {LedgerEntry.__tablename__} "
+    "WHERE seq > ? ORDER BY seq LIMIT ?"
+)
 _MAX_LEVEL = 64  # BIGINT indices: no tree has more levels
 
 
@@ -201,6 +210,27 @@ class NodeCheck:
         return findings
 
 
+def _sqlite_page(
+    conn: sqlite3.Connection, after: int, start: int, limit: int
+) -> tuple[list[Any], list[Any], int]:
+    """In the driver's thread: up to `limit` stored rows after seq `after`, and the stored nodes
+    that entries `start` … `start + len(rows) - 1` complete (as `NodeCheck.stored`)."""
+    rows = conn.execute(_SQLITE_ROWS, (after, limit)).fetchall()
+    end = start + len(rows)
+    terms = [
+        f"(level = {lv} AND idx >= {start >> lv} AND idx < {end >> lv})"
+        for lv in range(end.bit_length())
+        if end >> lv > start >> lv
+    ]
+    if not terms:
+        return rows, [], start
+    query = (
+        f"SELECT level, idx, hash FROM {LedgerNode.__tablename__} WHERE {' OR '.join(terms)} "
+        "ORDER BY level, idx"
+    )
+    return rows, conn.execute(query).fetchall(), start
+
+
 class DatabaseVerification:
     """A verification of the stored ledger that can be resumed as the log grows.
 
@@ -228,6 +258,36 @@ class DatabaseVerification:
             after = rows[-1][0]
         return walk.read - read
 
+    async def advance_sqlite(self, session: AsyncSession, page: int = PAGE) -> int | None:
+        """`advance` on SQLite, reading through the driver: each page's rows and stored nodes in
+        one call into aiosqlite's thread, the next page read there while this one is verified
+        (the same transaction, so the same snapshot). None when the driver offers no such call.
+        """
+        connection = await session.connection()
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        run: Callable[..., Awaitable[Any]] | None = getattr(driver, "_execute", None)
+        if run is None:
+            return None
+        conn: sqlite3.Connection = driver._conn
+        walk, read = self.walk, self.walk.read
+        pending = asyncio.ensure_future(run(_sqlite_page, conn, walk.size - 1, walk.size, page))
+        while True:
+            rows, nodes, start = await pending
+            if not rows:
+                break
+            if walk.bad is None and start == walk.size:  # read ahead the next page meanwhile
+                after = rows[-1][0]
+                pending = asyncio.ensure_future(run(_sqlite_page, conn, after, after + 1, page))
+                await asyncio.sleep(0)  # let it reach the driver's thread
+            walk.feed_stored(rows)
+            first, levels = walk.take_nodes()
+            self.nodes.compare(first, levels, nodes)
+            if walk.bad is not None:
+                break
+        if not pending.done():
+            await pending
+        return walk.read - read
+
     async def report(self, session: AsyncSession, parsed: list[ParsedCheckpoint]) -> VerifyReport:
         findings = [self.nodes.first[1]] if self.nodes.first else []
         if self.walk.bad is None:  # every row verified: the end of the log can be judged
@@ -246,7 +306,8 @@ async def verify_database(
     parsed = parse_checkpoints(checkpoint, earlier, public_key, origin)
     run = DatabaseVerification(checkpoint_sizes(parsed))
     async with read_snapshot(sessions) as session:
-        await run.advance(session)
+        if session.get_bind().dialect.name != "sqlite" or await run.advance_sqlite(session) is None:
+            await run.advance(session)
         return await run.report(session, parsed)
 
 

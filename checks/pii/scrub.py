@@ -17,6 +17,7 @@ Secrets without a recognisable format are still caught by their key name (`passw
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from checks.pii.candidates import find_candidates
@@ -31,8 +32,11 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 _MAX_PASSES = 4
+_MEMO_LEN = 256  # strings up to this length are memoised (ids, enums, titles repeat)
+_MEMO_SIZE = 4096
 
 
+@lru_cache(maxsize=_MEMO_SIZE)
 def secret_key_name(key: str) -> bool:
     """Whether a mapping key names a credential (its string value is masked whole)."""
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key)
@@ -40,7 +44,22 @@ def secret_key_name(key: str) -> bool:
 
 
 def scrub_text(text: str) -> str:
-    """`text` with every detected value (fast path) replaced by its mask, all occurrences."""
+    """`text` with every detected value (fast path) replaced by its mask, all occurrences.
+
+    A pure function of `text`: short strings (keys, enums, ids repeat across payloads) are
+    answered from a bounded LRU memo of earlier results, long ones are scanned every time.
+    """
+    if len(text) <= _MEMO_LEN:
+        return _scrub_short(text)
+    return _scrub_scan(text)
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _scrub_short(text: str) -> str:
+    return _scrub_scan(text)
+
+
+def _scrub_scan(text: str) -> str:
     out = text
     seen: set[str] = set()
     for _ in range(_MAX_PASSES):
