@@ -276,8 +276,11 @@ async def _sqlite_append(
         return False
     connection = await session.connection()  # begins the transaction (BEGIN IMMEDIATE)
     driver: Any = (await connection.get_raw_connection()).driver_connection
-    run = getattr(driver, "_execute", None)  # aiosqlite: runs a function in its thread
-    if run is None:
+    # aiosqlite's private pair: `_execute` runs a function in its thread on `_conn`, the
+    # sqlite3 connection. Another aiosqlite without them takes the general path.
+    run = getattr(driver, "_execute", None)
+    conn = getattr(driver, "_conn", None)
+    if run is None or not isinstance(conn, sqlite3.Connection):
         return False
     nodes = [(n.level, n.index, h) for n, h in _grow(size, hashes, leaf, entry_hash)]
     entry = (
@@ -295,4 +298,4 @@ async def _sqlite_append(
         row.leaf_hash,
     )
     move = (size + 1, entry_hash, HEAD_ROW_ID, size, prev)
-    return bool(await run(_sqlite_write, driver._conn, move, entry, nodes))
+    return bool(await run(_sqlite_write, conn, move, entry, nodes))

@@ -265,10 +265,11 @@ class DatabaseVerification:
         """
         connection = await session.connection()
         driver: Any = (await connection.get_raw_connection()).driver_connection
+        # aiosqlite's private pair (see ledger_store._sqlite_append); without it, the general path.
         run: Callable[..., Awaitable[Any]] | None = getattr(driver, "_execute", None)
-        if run is None:
+        conn = getattr(driver, "_conn", None)
+        if run is None or not isinstance(conn, sqlite3.Connection):
             return None
-        conn: sqlite3.Connection = driver._conn
         walk, read = self.walk, self.walk.read
         pending = asyncio.ensure_future(run(_sqlite_page, conn, walk.size - 1, walk.size, page))
         while True:
