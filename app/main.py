@@ -18,6 +18,7 @@ from app.app_identity import AppIdentityCache
 from app.checkpoints import checkpoint_loop
 from app.db import create_engine, session_factory
 from app.github_factory import GitHubFactory
+from app.ingest import IngestBatcher
 from app.ledger_keys import signing_key
 from app.migrate import upgrade_async
 from app.settings import Settings, load_settings
@@ -56,6 +57,10 @@ class Services:
     workers: list[InboxWorker] = field(default_factory=list)
     manifest_states: SetupStates = field(default_factory=SetupStates)
     app_identity: AppIdentityCache = field(default_factory=AppIdentityCache)
+    ingest: IngestBatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ingest = IngestBatcher(lambda: self.sessions)
 
     def wake_worker(self) -> None:
         for worker in self.workers:

@@ -8,6 +8,7 @@ over the limit; 200 — `ping`, or a delivery id stored before (a redelivery doe
 Storing a delivery and recording it in the ledger (`delivery.received`: event, action and
 delivery id, with the installation and repository in the entry header — never the body) commit in
 one transaction: a delivery is in the inbox exactly when the ledger says it was received.
+Concurrent requests share that transaction (`app.ingest`: group commit, one disk sync a group).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app import inbox
-from app.ledger_store import LedgerRecord, append
 
 log = logging.getLogger("maestro.webhook")
 
@@ -65,17 +65,6 @@ def _error(status: int, message: str) -> JSONResponse:
 
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def received_record(incoming: inbox.IncomingDelivery) -> LedgerRecord:
-    """The `delivery.received` ledger entry of a stored delivery (no part of the body)."""
-    return LedgerRecord(
-        kind="delivery.received",
-        installation_id=incoming.installation_id,
-        repository=incoming.repository,
-        subject=f"delivery:{incoming.id}",
-        payload={"event": incoming.event, "action": incoming.action, "delivery": incoming.id},
-    )
 
 
 async def receive_webhook(request: Request) -> Response:
@@ -121,10 +110,7 @@ async def receive_webhook(request: Request) -> Response:
         repository=str(repository.get("full_name"))[:255] if repository.get("full_name") else None,
         body=body,
     )
-    async with services.sessions() as session, session.begin():
-        stored = await inbox.store(session, incoming)
-        if stored:
-            await append(session, received_record(incoming))
+    stored = await services.ingest.store(incoming)  # committed (group commit) before we answer
     if not stored:
         return JSONResponse({"ok": True, "duplicate": True, "delivery": delivery_id})
     services.wake_worker()

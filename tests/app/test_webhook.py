@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from support.github import WEBHOOK_SECRET, load_payload, post_event, signed_headers
 
-from app import webhook
+from app import ingest
 from app.main import Services
 from app.tables import Delivery, LedgerEntry
 
@@ -156,7 +156,7 @@ async def test_a_delivery_is_not_stored_when_its_ledger_entry_fails(
     async def broken_append(session: object, record: object) -> None:
         raise RuntimeError("the ledger head row is missing")
 
-    monkeypatch.setattr(webhook, "append", broken_append)
+    monkeypatch.setattr(ingest, "append", broken_append)
     with pytest.raises(RuntimeError):
         await post_event(client, "pull_request", load_payload("pull_request/opened"))
     assert await _count(services) == 0
