@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,11 +56,17 @@ def _run_fields(output: CheckRunOutput) -> dict[str, Any]:
     return fields
 
 
+_COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
+
+
 class RestGitHubPort:
     """GitHubPort over the REST API with an installation token."""
 
     def __init__(self, api: RetryingGitHubAPI) -> None:
         self.api = api
+        # Contents at a commit SHA never change: one event's SBOM delta and PII scan may both
+        # read the same head file, and read it from GitHub once. (A port lives for one event.)
+        self._files_at_commit: dict[tuple[str, str, str], bytes | None] = {}
 
     async def create_check_run(
         self,
@@ -146,6 +153,14 @@ class RestGitHubPort:
         return result
 
     async def get_file(self, repo: str, path: str, ref: str) -> bytes | None:
+        if not _COMMIT_SHA.fullmatch(ref):  # a branch or tag moves: always ask
+            return await self._fetch_file(repo, path, ref)
+        key = (repo, path, ref)
+        if key not in self._files_at_commit:
+            self._files_at_commit[key] = await self._fetch_file(repo, path, ref)
+        return self._files_at_commit[key]
+
+    async def _fetch_file(self, repo: str, path: str, ref: str) -> bytes | None:
         try:
             item = await self.api.getitem(
                 "/repos/{owner}/{repo}/contents/{+path}{?ref}",

@@ -8,10 +8,11 @@ import pytest
 import respx
 from hypothesis import given
 from hypothesis import strategies as st
-from support.github import API_URL, APP_ID
+from support.github import API_URL, APP_ID, contents_response
 
 from app.github_api import RetryingGitHubAPI
 from app.github_auth import AppAuth
+from app.github_port import RestGitHubPort
 from app.retry_policy import SECONDARY_LIMIT_DEFAULT_WAIT, retry_delay
 
 
@@ -163,3 +164,20 @@ def test_gidgethub_floor_has_the_retry_hook_the_client_overrides() -> None:
     hook = inspect.signature(GitHubAPI.handle_rate_limit_error)
     assert {"method", "url", "exception", "attempt"} <= set(hook.parameters)
     assert "handle_rate_limit_error" in RetryingGitHubAPI.__dict__
+
+
+async def test_files_at_a_commit_are_read_once_per_port_but_branches_every_time(
+    github: respx.MockRouter,
+) -> None:
+    sha = "a" * 40
+    route = github.get(url__regex=r".*/repos/o/r/contents/pkg\.json.*").mock(
+        side_effect=lambda request: contents_response("{}", "pkg.json")
+    )
+    async with httpx.AsyncClient() as http:
+        port = RestGitHubPort(RetryingGitHubAPI(http, base_url=API_URL, oauth_token="t"))
+        assert await port.get_file("o/r", "pkg.json", sha) == b"{}"
+        assert await port.get_file("o/r", "pkg.json", sha) == b"{}"
+        assert route.call_count == 1
+        assert await port.get_file("o/r", "pkg.json", "main") == b"{}"
+        assert await port.get_file("o/r", "pkg.json", "main") == b"{}"
+        assert route.call_count == 3

@@ -201,9 +201,9 @@ async def test_lockfiles_over_1_mb_are_read_through_the_blob_api(
     card, _routes = await _run(
         client, worker, github, [_change("package-lock.json")], {}, policy=BLOCK_HIGH
     )
-    # base and head for the dependency delta, and the head once more for the PII scan: GitHub
-    # sent no patch, so the scan reads the whole head file.
-    assert blobs.call_count == 3
+    # base and head for the dependency delta; the PII scan (GitHub sent no patch, so it reads
+    # the whole head file) gets the head from the port's per-commit memo, not from GitHub.
+    assert blobs.call_count == 2
     assert card["conclusion"] == "failure"
     [note] = _notes(card, "package-lock.json")
     assert note["title"].startswith("GHSA-grv7-fg5c-xmjg: braces 3.0.2 (high)")
