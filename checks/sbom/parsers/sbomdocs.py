@@ -14,18 +14,9 @@ from checks.sbom.parsers.base import (
     Split,
     component,
     key_for,
+    load_json_object,
     problem,
 )
-
-
-def _load_json(text: str, file: str, fmt: str, split: Split) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        split.problems.append(problem(file, fmt, f"invalid JSON: {exc.msg}", exc.lineno))
-    except RecursionError:
-        split.problems.append(problem(file, fmt, "JSON nested too deeply", None))
-    return None
 
 
 def _identity(purl: Any, name: str, group: str | None, version: str) -> tuple[str, str, str]:
@@ -69,11 +60,8 @@ def _cdx_licence(licenses: Any) -> str | None:
 def split_cyclonedx_json(text: str, file: str) -> Split:
     fmt = "CycloneDX JSON"
     split = Split(file=file, format=fmt)
-    doc = _load_json(text, file, fmt, split)
+    doc = load_json_object(text, file, fmt, split)
     if doc is None:
-        return split
-    if not isinstance(doc, dict):
-        split.problems.append(problem(file, fmt, "top level is not an object", 1))
         return split
     root_ref = None
     meta = doc.get("metadata")
@@ -296,11 +284,8 @@ def _spdx_purl(pkg: dict[str, Any]) -> str | None:
 def split_spdx_json(text: str, file: str) -> Split:
     fmt = "SPDX JSON"
     split = Split(file=file, format=fmt)
-    doc = _load_json(text, file, fmt, split)
+    doc = load_json_object(text, file, fmt, split)
     if doc is None:
-        return split
-    if not isinstance(doc, dict):
-        split.problems.append(problem(file, fmt, "top level is not an object", 1))
         return split
     if "@graph" in doc:
         return _split_spdx3(doc, text, file, split)
