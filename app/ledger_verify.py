@@ -20,36 +20,35 @@ consistency proofs against the auditor's earlier checkpoints.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import read_snapshot
+from app.ledger_blocks import (
+    nodes_match,
+    parallel_walk,
+    sqlite_driver,
+    sqlite_node_rows,
+    sqlite_page,
+    sqlite_path,
+    usable_cpus,
+)
 from app.ledger_queries import log_size, stored_rows_after
-from app.tables import LedgerEntry, LedgerNode
-from ledger.checkpoint import CheckpointError, parse_and_verify_checkpoint
-from ledger.entry_checks import STORED_FIELDS
-from ledger.merkle import ProofError, verify_consistency
+from app.tables import LedgerNode
 from ledger.verify import (
     ParsedCheckpoint,
     VerifyReport,
     build_report,
     checkpoint_sizes,
     parse_checkpoints,
-    verify_entries,
 )
 from ledger.walk import ChainWalk
 
 PAGE = 5000
-_SQLITE_ROWS = (
-    f"SELECT {', '.join(STORED_FIELDS)} FROM {LedgerEntry.__tablename__} "
-    "WHERE seq > ? ORDER BY seq LIMIT ?"
-)
 _MAX_LEVEL = 64  # BIGINT indices: no tree has more levels
 
 
@@ -142,6 +141,13 @@ class NodeCheck:
         )
         return (await (await session.connection()).execute(query)).all()  # Core rows, one fetch
 
+    def matched(self, start: int, levels: list[list[bytes]]) -> None:
+        """Record that the stored nodes are exactly those completed since size `start` (what
+        `compare` concludes when every stored node is there and equal)."""
+        for level, hashes in enumerate(levels):
+            if hashes:
+                self.want[level] = (start >> level) + len(hashes)
+
     def compare(self, start: int, levels: list[list[bytes]], rows: Sequence[Any]) -> None:
         """Check the nodes completed since size `start` (`ChainWalk.take_nodes`) against `rows`
         (`stored`, for at least those entries)."""
@@ -210,27 +216,6 @@ class NodeCheck:
         return findings
 
 
-def _sqlite_page(
-    conn: sqlite3.Connection, after: int, start: int, limit: int
-) -> tuple[list[Any], list[Any], int]:
-    """In the driver's thread: up to `limit` stored rows after seq `after`, and the stored nodes
-    that entries `start` … `start + len(rows) - 1` complete (as `NodeCheck.stored`)."""
-    rows = conn.execute(_SQLITE_ROWS, (after, limit)).fetchall()
-    end = start + len(rows)
-    terms = [
-        f"(level = {lv} AND idx >= {start >> lv} AND idx < {end >> lv})"
-        for lv in range(end.bit_length())
-        if end >> lv > start >> lv
-    ]
-    if not terms:
-        return rows, [], start
-    query = (
-        f"SELECT level, idx, hash FROM {LedgerNode.__tablename__} WHERE {' OR '.join(terms)} "
-        "ORDER BY level, idx"
-    )
-    return rows, conn.execute(query).fetchall(), start
-
-
 class DatabaseVerification:
     """A verification of the stored ledger that can be resumed as the log grows.
 
@@ -259,35 +244,54 @@ class DatabaseVerification:
         return walk.read - read
 
     async def advance_sqlite(self, session: AsyncSession, page: int = PAGE) -> int | None:
-        """`advance` on SQLite, reading through the driver: each page's rows and stored nodes in
-        one call into aiosqlite's thread, the next page read there while this one is verified
+        """`advance` on SQLite, reading through the driver: each page's rows and node summaries
+        in one call into aiosqlite's thread, the next page read there while this one is verified
         (the same transaction, so the same snapshot). None when the driver offers no such call.
         """
-        connection = await session.connection()
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        # aiosqlite's private pair (see ledger_store._sqlite_append); without it, the general path.
-        run: Callable[..., Awaitable[Any]] | None = getattr(driver, "_execute", None)
-        conn = getattr(driver, "_conn", None)
-        if run is None or not isinstance(conn, sqlite3.Connection):
+        driver = await sqlite_driver(session)
+        if driver is None:
             return None
+        run, conn = driver
         walk, read = self.walk, self.walk.read
-        pending = asyncio.ensure_future(run(_sqlite_page, conn, walk.size - 1, walk.size, page))
+        pending = asyncio.ensure_future(run(sqlite_page, conn, walk.size - 1, walk.size, page))
         while True:
-            rows, nodes, start = await pending
+            rows, summaries, start = await pending
             if not rows:
                 break
             if walk.bad is None and start == walk.size:  # read ahead the next page meanwhile
                 after = rows[-1][0]
-                pending = asyncio.ensure_future(run(_sqlite_page, conn, after, after + 1, page))
+                pending = asyncio.ensure_future(run(sqlite_page, conn, after, after + 1, page))
                 await asyncio.sleep(0)  # let it reach the driver's thread
             walk.feed_stored(rows)
             first, levels = walk.take_nodes()
-            self.nodes.compare(first, levels, nodes)
+            if nodes_match(first, levels, summaries):
+                self.nodes.matched(first, levels)
+            else:  # look node by node, to name the first bad one
+                stored = await run(sqlite_node_rows, conn, first, walk.size)
+                self.nodes.compare(first, levels, stored)
             if walk.bad is not None:
                 break
         if not pending.done():
             await pending
         return walk.read - read
+
+    async def advance_parallel(self, session: AsyncSession, workers: int) -> bool:
+        """Verify a whole SQLite ledger file in aligned blocks in `workers` processes
+        (`app.ledger_blocks.parallel_walk`). False, with nothing verified, when it is not a
+        file, too small to be worth it, or when any block is not as it should be: the
+        sequential pass then does the whole work and explains."""
+        if self.walk.size or workers < 2:
+            return False
+        path = sqlite_path(session)
+        driver = await sqlite_driver(session)
+        if path is None or driver is None:
+            return False
+        walk = await parallel_walk(session, driver, path, self.walk.wanted, workers)
+        if walk is None:
+            return False
+        self.walk = walk
+        self.nodes.want = {level: walk.size >> level for level in range(walk.size.bit_length())}
+        return True
 
     async def report(self, session: AsyncSession, parsed: list[ParsedCheckpoint]) -> VerifyReport:
         findings = [self.nodes.first[1]] if self.nodes.first else []
@@ -302,86 +306,21 @@ async def verify_database(
     earlier: list[str],
     public_key: Any,
     origin: str | None,
+    *,
+    workers: int | None = None,
 ) -> VerifyReport:
-    """Verify the whole ledger stored in a database (entries, chain, nodes, checkpoints)."""
+    """Verify the whole ledger stored in a database (entries, chain, nodes, checkpoints).
+
+    A SQLite file is verified in `workers` processes (default: one per usable CPU; 1 for a
+    single pass in this process)."""
     parsed = parse_checkpoints(checkpoint, earlier, public_key, origin)
     run = DatabaseVerification(checkpoint_sizes(parsed))
     async with read_snapshot(sessions) as session:
-        if session.get_bind().dialect.name != "sqlite" or await run.advance_sqlite(session) is None:
+        done = False
+        if session.get_bind().dialect.name == "sqlite":
+            cpus = usable_cpus() if workers is None else workers
+            done = await run.advance_parallel(session, cpus)
+            done = done or await run.advance_sqlite(session) is not None
+        if not done:
             await run.advance(session)
         return await run.report(session, parsed)
-
-
-class RemoteError(Exception):
-    """The auditor API could not be read; the message says what failed."""
-
-
-def _get(client: httpx.Client, url: str, **params: Any) -> Any:
-    try:
-        response = client.get(url, params=params or None)
-    except httpx.HTTPError as exc:
-        raise RemoteError(f"cannot reach {url}: {exc}") from None
-    if response.status_code != 200:
-        try:
-            detail = response.json().get("error", "")
-        except ValueError:
-            detail = response.text[:200]
-        raise RemoteError(f"GET {response.request.url} answered {response.status_code}: {detail}")
-    try:
-        return response.json()
-    except ValueError:
-        raise RemoteError(f"GET {response.request.url} did not answer JSON") from None
-
-
-def remote_entries(client: httpx.Client, base: str) -> Iterator[dict[str, Any]]:
-    """Every entry from the auditor API, following the `next` links."""
-    url: str | None = f"{base}/ledger/entries"
-    params: dict[str, Any] = {"start": 0}
-    while url:
-        body = _get(client, url, **params)
-        yield from body.get("entries", [])
-        url, params = body.get("next"), {}
-
-
-def verify_remote(
-    client: httpx.Client,
-    base: str,
-    public_key: Any,
-    origin: str | None,
-    earlier: list[str],
-) -> tuple[VerifyReport, dict[str, Any], list[str]]:
-    """Verify a ledger over the auditor API: (report, latest checkpoint JSON, notes)."""
-    notes: list[str] = []
-    base = base.rstrip("/")
-    latest = _get(client, f"{base}/ledger/checkpoint")
-    origin = origin or latest.get("origin")
-    if public_key is None:
-        public_key = _get(client, f"{base}/ledger/public-key").get("verifier_key")
-        notes.append(
-            "warning: the checkpoint was checked with the key the server itself serves; pass "
-            "--public-key with a key obtained out of band to detect a replaced key"
-        )
-    report = verify_entries(
-        remote_entries(client, base),
-        checkpoint=latest.get("checkpoint"),
-        earlier_checkpoints=earlier,
-        public_key=public_key,
-        origin=origin,
-    )
-    findings: list[Finding] = []
-    if report.ok and origin:
-        try:
-            head = parse_and_verify_checkpoint(latest["checkpoint"], origin, public_key)
-            for i, text in enumerate(earlier):
-                old = parse_and_verify_checkpoint(text, origin, public_key)
-                if not 0 < old.size <= head.size:
-                    continue
-                proof = _get(
-                    client, f"{base}/ledger/proof/consistency", first=old.size, second=head.size
-                )
-                path = [bytes.fromhex(h) for h in proof.get("consistency", [])]
-                verify_consistency(old.size, head.size, path, old.root_hash, head.root_hash)
-                notes.append(f"consistency proof earlier[{i}] ({old.size}) → {head.size}: OK")
-        except (CheckpointError, ProofError, ValueError, KeyError) as exc:
-            findings.append(Finding(None, f"the server's consistency proof does not verify: {exc}"))
-    return merge(report, findings), latest, notes

@@ -144,6 +144,8 @@ class LedgerNode(Base):
     """A perfect-subtree node of the RFC 6962 Merkle tree over the ledger's leaf hashes."""
 
     __tablename__ = "ledger_nodes"
+    # Clustered on (level, idx) on SQLite (migration 0006): range scans read consecutive pages.
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (read once, by SQLAlchemy)
 
     level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

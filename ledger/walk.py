@@ -13,8 +13,14 @@ plain rows take a fast path that accepts an entry only when every check of
 goes to ``check_entry``, which defines the semantics and explains failures.  The fast paths
 validate no pydantic model, build no dict per row and hash each byte string once.
 
+Lists of stored rows first try :func:`ledger.columns.check_page`, which checks a whole page at
+C speed; a page it does not accept goes row by row.
+
 With ``keep_nodes`` the walk also records, level by level, every perfect-subtree hash it
 completes (what the node table must hold); :meth:`ChainWalk.take_nodes` hands them over.
+
+A walk may also cover one aligned block of a log (``start``), so that blocks can be verified
+apart, in other processes, and then put together in order with :meth:`ChainWalk.join`.
 """
 
 from __future__ import annotations
@@ -22,16 +28,18 @@ from __future__ import annotations
 import hashlib
 import json
 import json.scanner
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 from json.encoder import encode_basestring as _q
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.canonical import _MAX_DEPTH, _fast_encode, canonical_json
+from ledger.columns import check_page, merkle_extend
 from ledger.entry import _HEX64, _TIME_FAST, GENESIS_PREV_HASH, _valid_date
 from ledger.entry_checks import BadEntry, check_entry, stored_to_api
 from ledger.merkle import EMPTY_ROOT
 
-__all__ = ["ChainWalk", "LogAccumulator", "fold"]
+__all__ = ["Block", "ChainWalk", "LogAccumulator", "fold"]
 
 _sha256 = hashlib.sha256
 # The C scanner without json.loads' Python wrapper: canonical text has no whitespace to skip,
@@ -41,14 +49,39 @@ _scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
 )
 
 
-def fold(stack: list[bytes]) -> bytes:
-    """The RFC 6962 root of a tree given its compact range from leaf 0 (largest subtree first)."""
-    if not stack:
-        return EMPTY_ROOT
-    acc = stack[-1]
-    for h in reversed(stack[:-1]):
+_PAGE = 4096  # rows per columnar check when stored rows come from an iterator
+
+
+def fold(stack: list[bytes], acc: bytes | None = None) -> bytes:
+    """The RFC 6962 root of a tree given its compact range from leaf 0 (largest subtree first).
+
+    With ``acc``, the root of the tree whose compact range is ``stack`` followed by the subtrees
+    that fold to ``acc`` (a block's partial root, see :meth:`ChainWalk.join`).
+    """
+    if acc is None:
+        if not stack:
+            return EMPTY_ROOT
+        acc, stack = stack[-1], stack[:-1]
+    for h in reversed(stack):
         acc = _sha256(b"\x01" + h + acc).digest()
     return acc
+
+
+class Block(NamedTuple):
+    """A verified block of a log, as :meth:`ChainWalk.join` takes it (small and picklable)."""
+
+    start: int
+    end: int
+    """One past the last entry's seq."""
+    first_prev: bytes
+    """The ``prev_hash`` the block starts from (the entry before it must hash to this)."""
+    last_hash: bytes
+    """The last entry's ``entry_hash``."""
+    stack: list[bytes]
+    """The compact range of the block's own leaves (largest subtree first)."""
+    roots: dict[int, bytes]
+    """For wanted sizes inside the block, ``fold`` of the block's part (see ``join``)."""
+    purged: int
 
 
 def _new_date(text: str, seen: set[str]) -> bool:
@@ -91,32 +124,48 @@ class ChainWalk:
         "_stack",
         "bad",
         "bad_index",
+        "first_prev",
         "prev",
         "purged",
         "read",
         "roots",
         "size",
+        "start",
         "wanted",
     )
 
-    def __init__(self, root_sizes: Iterable[int] = (), *, keep_nodes: bool = False) -> None:
-        self.size = 0
-        """Entries verified, from seq 0."""
+    def __init__(
+        self,
+        root_sizes: Iterable[int] = (),
+        *,
+        keep_nodes: bool = False,
+        start: int = 0,
+        prev: bytes = GENESIS_PREV_HASH,
+    ) -> None:
+        """``start`` and ``prev``: verify a block of a log that begins at seq ``start`` after an
+        entry whose ``entry_hash`` is ``prev``.  ``start`` must be a multiple of a power of two
+        at least as large as the block, so that its subtrees are subtrees of the whole tree."""
+        self.start = start
+        """The first entry's seq (0 for a whole log)."""
+        self.first_prev = prev
+        self.size = start
+        """The next entry's seq: entries ``start … size-1`` verified (their number for a log)."""
         self.read = 0
         """Entries read (the bad one included)."""
         self.purged = 0
-        self.prev = GENESIS_PREV_HASH
+        self.prev = prev
         """``entry_hash`` of the last verified entry."""
         self.bad: BadEntry | None = None
         self.bad_index: int | None = None
         self.wanted = set(root_sizes)
         """Sizes whose root to record in :attr:`roots` as the walk passes them."""
-        self.roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in self.wanted else {}
+        self.roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in self.wanted and not start else {}
+        """Roots at wanted sizes (for a block: ``fold`` of the block's part only)."""
         self._stack: list[bytes] = []
-        self._prev_hex = GENESIS_PREV_HASH.hex()
+        self._prev_hex = prev.hex()
         self._dates: set[str] = set()
         self._levels: list[list[bytes]] | None = [[]] if keep_nodes else None
-        self._nodes_from = 0
+        self._nodes_from = start
 
     def root(self) -> bytes:
         """The RFC 6962 root over the verified entries."""
@@ -147,13 +196,95 @@ class ChainWalk:
 
     def feed_stored(self, rows: Iterable[Any]) -> bool:
         """Verify the next stored rows (``STORED_FIELDS`` tuples); False once one is bad."""
-        return self._feed(rows, stored=True)
+        if isinstance(rows, list | tuple):
+            return self._feed_page(rows)
+        items = iter(rows)
+        while self.bad is None and (page := list(islice(items, _PAGE))):
+            self._feed_page(page)
+        return self.bad is None
+
+    def _feed_page(self, rows: Sequence[Any]) -> bool:
+        """The columnar check, page by page, cut at wanted sizes; row by row where it fails."""
+        done = 0
+        while done < len(rows) and self.bad is None:
+            end = len(rows)
+            for size in self.wanted:
+                if self.size < size < self.size + end - done:
+                    end = done + size - self.size
+            page = rows[done:end]
+            ok = check_page(page, self.size, self._prev_hex, self._dates)
+            if ok is None:
+                self._feed(page, stored=True)
+            else:
+                merkle_extend(self._stack, self.size - self.start, ok.leaves, self._levels)
+                self.size += len(page)
+                self.read += len(page)
+                self.purged += ok.purged
+                self.prev, self._prev_hex = ok.last_hash, ok.last_hex
+                if self.size in self.wanted:
+                    self.roots[self.size] = fold(self._stack)
+            done = end
+        return self.bad is None
+
+    def block(self) -> Block:
+        """This walk's verified entries as a :class:`Block` for :meth:`join`."""
+        if self.bad is not None:
+            raise ValueError("a walk that found a bad entry is not a verified block")
+        return Block(
+            self.start,
+            self.size,
+            self.first_prev,
+            self.prev,
+            list(self._stack),
+            dict(self.roots),
+            self.purged,
+        )
+
+    def join(self, block: Block) -> bool:
+        """Append a block verified by another walk; False (nothing changed) unless it starts
+        where this walk stopped and links to its last entry.
+
+        The block's subtrees join this walk's compact range level by level; nodes completed by
+        joining are recorded with ``keep_nodes`` (the block's own ones are the other walk's).
+        The roots the block recorded become roots of the whole log.
+        """
+        if self.bad is not None or block.start != self.size or block.first_prev != self.prev:
+            return False
+        local = self.size - self.start
+        count = block.end - block.start
+        if count and local % (1 << (count.bit_length() - 1)):
+            raise ValueError(f"a block of {count} entries cannot start at {self.size}")
+        for size, part in block.roots.items():
+            if size in self.wanted:
+                self.roots[size] = fold(self._stack, part)
+        stack, levels = self._stack, self._levels
+        sizes = [1 << level for level in reversed(range(count.bit_length())) if count >> level & 1]
+        for subtree, acc in zip(sizes, block.stack, strict=True):
+            n, level = local // subtree, subtree.bit_length() - 1
+            while n & 1:
+                acc = _sha256(b"\x01" + stack.pop() + acc).digest()
+                n >>= 1
+                level += 1
+                if levels is not None:
+                    while len(levels) <= level:
+                        levels.append([])
+                    levels[level].append(acc)
+            stack.append(acc)
+            local += subtree
+        self.size = block.end
+        self.read += count
+        self.purged += block.purged
+        self.prev, self._prev_hex = block.last_hash, block.last_hash.hex()
+        if self.size in self.wanted:
+            self.roots[self.size] = fold(stack)
+        return True
 
     def _feed(self, items: Iterable[Any], stored: bool) -> bool:
         if self.bad is not None:
             return False
         sha, tmatch, hexmatch, dates = _sha256, _TIME_FAST.fullmatch, _HEX64.fullmatch, self._dates
         stack, levels, wanted, roots = self._stack, self._levels, self.wanted, self.roots
+        base = self.start
         size, prev, prev_hex, read, purged_count = (
             self.size,
             self.prev,
@@ -253,7 +384,7 @@ class ChainWalk:
                     entry_hex = entry_hash.hex()
                 # Append the leaf to the compact range; each merge completes a perfect subtree.
                 acc = sha(b"\x00" + data).digest()
-                n = size
+                n = size - base
                 if levels is None:
                     while n & 1:
                         acc = sha(b"\x01" + stack.pop() + acc).digest()

@@ -173,7 +173,7 @@ def _verify_offline(args: argparse.Namespace) -> int:
 def _verify_remote(args: argparse.Namespace, earlier: list[str], public_key: str | None) -> int:
     import httpx
 
-    from app.ledger_verify import RemoteError, verify_remote
+    from app.ledger_remote import RemoteError, verify_remote
 
     token = args.token or os.environ.get("MAESTRO_AUDIT_TOKEN")
     if not token:
