@@ -49,7 +49,7 @@ _LEVEL_SUMMARY = (
     f"total(typeof(hash) != 'blob' OR length(hash) != 32) FROM {_NODES} "
     "WHERE level = {level} AND idx >= {lo} AND idx < {hi}"
 )
-BLOCK_PAGE = 8192
+BLOCK_PAGE = 2048  # small pages stay in the CPU's caches between reading and checking
 BLOCK = 1 << 15
 """Entries per block of a parallel verification (a power of two: blocks must be aligned)."""
 PARALLEL_MIN = 2 * BLOCK

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import json.scanner
+import re
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from json.encoder import encode_basestring
@@ -36,7 +37,6 @@ _scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
     json.JSONDecoder()  # type: ignore[arg-type]  # typeshed names the class, not the instance
 )
 _first = itemgetter(0)
-_group1: Callable[[Any], str] = itemgetter(1)
 _digest = methodcaller("digest")
 _hexdigest = methodcaller("hexdigest")
 _join = "".join
@@ -45,11 +45,36 @@ _STR = frozenset({str})
 _DICT = frozenset({dict})
 _INT_OR_NONE = frozenset({int, type(None)})
 _STR_OR_NONE = frozenset({str, type(None)})
-# ledger.entry.leaf_data, field by field in sorted key order (canonical JSON of the header).
-_HEADER = (
-    '{"actor":%s,"installation_id":%s,"kind":%s,"payload_sha256":"%s",'
-    '"repository":%s,"seq":%d,"subject":%s,"time":"%s"}'
-)
+# ledger.entry.leaf_data, field by field in sorted key order (canonical JSON of the header):
+# a prefix for (actor, installation_id, kind), which few entries differ in, then the rest.
+_PREFIX = '{"actor":%s,"installation_id":%s,"kind":%s,"payload_sha256":"'
+_REST = '%s%s","repository":%s,"seq":%d,"subject":%s,"time":"%s"}'
+_MEMO_MAX = 4096
+# Every time of a page at once: the per-row pattern, one per line.
+_ONE_TIME = _TIME_FAST.pattern.replace("(", "(?:", 1)
+_TIMES = re.compile(f"(?:{_ONE_TIME}\n)*{_ONE_TIME}")
+_DAY = itemgetter(slice(0, 10))
+_second = itemgetter(1)
+
+
+class _Prefixes(dict[tuple[str, int | None, str], str]):
+    """Header prefixes by (actor, installation_id, kind), made on first use; the types are
+    checked before a key is looked up, so ``True`` never stands for ``1``."""
+
+    def __missing__(self, key: tuple[str, int | None, str]) -> str:
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        actor, inst, kind = key
+        value = _PREFIX % (
+            encode_basestring(actor),
+            "null" if inst is None else str(inst),
+            encode_basestring(kind),
+        )
+        self[key] = value
+        return value
+
+
+_prefixes = _Prefixes()
 
 
 class PageOk(NamedTuple):
@@ -76,14 +101,21 @@ def _payloads_ok(texts: Sequence[str], digests: Sequence[str]) -> bool:
     its digest; raises ValueError, StopIteration or UnicodeError on text that is not JSON."""
     if not texts:
         return True
-    if max(map(add, map(str.count, texts, repeat("{")), map(str.count, texts, repeat("[")))) > (
-        _MAX_DEPTH
-    ):
+    # More than _MAX_DEPTH nested brackets need more than twice as many characters.
+    if max(map(len, texts)) > 2 * _MAX_DEPTH and max(
+        map(add, map(str.count, texts, repeat("{")), map(str.count, texts, repeat("[")))
+    ) > (_MAX_DEPTH):
         return False  # possibly too deep: the per-row path decides
-    values = list(map(_first, map(_scan, texts, repeat(0))))
+    scanned = list(map(_scan, texts, repeat(0)))
+    values = list(map(_first, scanned))
+    # Each text is one whole value (it ends where its scan ended), and the canonical encoding of
+    # the list of values is the texts joined: then each text is its value's canonical encoding
+    # (were one text a proper prefix of its encoding, or the other way round, one of the two
+    # would hold more than one value).
     return (
         set(map(type, values)) == _DICT
-        and list(map(_join, map(_c_encoder, values, repeat(0)))) == list(texts)
+        and list(map(_second, scanned)) == list(map(len, texts))
+        and _join(_c_encoder(values, 0)) == f"[{','.join(texts)}]"
         and list(map(_hexdigest, map(_sha256, map(str.encode, texts)))) == list(digests)
     )
 
@@ -119,12 +151,13 @@ def check_page(
         and set(map(type, digests)) == _STR
     ):
         return None
-    matches = list(map(_TIME_FAST.fullmatch, times))
-    if None in matches or not all(
-        day in dates or _valid_date(day) for day in set(map(_group1, matches)) - dates
-    ):
+    joined = "\n".join(times)
+    if joined.count("\n") != n - 1 or _TIMES.fullmatch(joined) is None:
         return None
-    dates.update(map(_group1, matches))
+    days = set(map(_DAY, times)) - dates
+    if not all(map(_valid_date, days)):
+        return None
+    dates.update(days)
     try:
         if None in texts:  # purged payloads keep only their hash
             purged = [d for t, d in zip(texts, digests, strict=True) if t is None]
@@ -139,20 +172,13 @@ def check_page(
                 return None
         elif set(map(type, texts)) != _STR or not _payloads_ok(texts, digests):
             return None
-        inst_json = (
-            map(str, insts)
-            if None not in insts
-            else ["null" if i is None else str(i) for i in insts]
-        )
         datas = list(
             map(
                 str.encode,
                 map(
-                    _HEADER.__mod__,
+                    _REST.__mod__,
                     zip(
-                        map(encode_basestring, actors),
-                        inst_json,
-                        map(encode_basestring, kinds),
+                        map(_prefixes.__getitem__, zip(actors, insts, kinds, strict=True)),
                         digests,
                         _quoted(repos),
                         seqs,

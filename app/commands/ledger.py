@@ -58,6 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     verify.add_argument("--leaf-hash", help="with an inclusion --proof: the leaf hash (hex)")
     verify.add_argument("--save-checkpoint", type=Path, help="write the verified checkpoint here")
+    verify.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="processes that verify a SQLite file's blocks side by side (default: one per CPU; "
+        "1 verifies in this process alone)",
+    )
     verify.add_argument("--format", choices=["text", "json"], default="text")
     verify.set_defaults(func=run_verify)
 
@@ -218,12 +225,22 @@ async def _verify_local(
         if note is not None and key is None:
             notes.append("no ledger key found: the checkpoint's signature was not checked")
             note = None
-        report = await verify_database(sessions, note, earlier, key, origin)
+        report = await verify_database(sessions, note, earlier, key, origin, workers=args.workers)
     finally:
         await engine.dispose()
     if report.ok and args.save_checkpoint and latest is not None:
         args.save_checkpoint.write_text(latest.note, encoding="utf-8")
     return _print_report(report, notes, args.format)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _cutoff(text: str) -> datetime:
