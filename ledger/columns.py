@@ -48,7 +48,6 @@ _STR_OR_NONE = frozenset({str, type(None)})
 # ledger.entry.leaf_data, field by field in sorted key order (canonical JSON of the header):
 # a prefix for (actor, installation_id, kind), which few entries differ in, then the rest.
 _PREFIX = '{"actor":%s,"installation_id":%s,"kind":%s,"payload_sha256":"'
-_REST = '%s%s","repository":%s,"seq":%d,"subject":%s,"time":"%s"}'
 _MEMO_MAX = 4096
 # Every time of a page at once: the per-row pattern, one per line.
 _ONE_TIME = _TIME_FAST.pattern.replace("(", "(?:", 1)
@@ -172,23 +171,21 @@ def check_page(
                 return None
         elif set(map(type, texts)) != _STR or not _payloads_ok(texts, digests):
             return None
-        datas = list(
-            map(
-                str.encode,
-                map(
-                    _REST.__mod__,
-                    zip(
-                        map(_prefixes.__getitem__, zip(actors, insts, kinds, strict=True)),
-                        digests,
-                        _quoted(repos),
-                        seqs,
-                        _quoted(subjects),
-                        times,
-                        strict=True,
-                    ),
-                ),
-            )
+        # Joined piece by piece: cheaper than a %-format, which parses its format every time.
+        pieces = zip(
+            map(_prefixes.__getitem__, zip(actors, insts, kinds, strict=True)),
+            digests,
+            repeat('","repository":'),
+            _quoted(repos),
+            repeat(',"seq":'),
+            map(str, seqs),
+            repeat(',"subject":'),
+            _quoted(subjects),
+            repeat(',"time":"'),
+            times,
+            repeat('"}'),
         )
+        datas = list(map(str.encode, map(_join, pieces)))
         entry_hashes = list(map(_digest, map(_sha256, map(add, map(bytes.fromhex, prevs), datas))))
     except (ValueError, StopIteration, UnicodeError, RecursionError):
         return None  # bad JSON, NaN, a lone surrogate, odd hex …: the per-row path explains
