@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test bench lint format typecheck clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py ledger/_hashbatch.c
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Maestro needs Python 3.11 or newer")'
 	$(BIN)/python -m pip install -q --upgrade pip

@@ -213,13 +213,12 @@ async def parallel_walk(
     # fork: the workers inherit the loaded modules instead of importing the app again; they
     # touch nothing of this process but its code (their own sqlite3 connections, no threads).
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    futures: list[asyncio.Future[Block | None]] = []
     try:
-        futures = [
-            loop.run_in_executor(
-                pool, verify_block, path, s, min(s + block_size, size), [w for w in wanted if s < w]
-            )
-            for s in range(0, size, block_size)
-        ]
+        for start in range(0, size, block_size):
+            end = min(start + block_size, size)
+            inside = [w for w in wanted if start < w <= end]
+            futures.append(loop.run_in_executor(pool, verify_block, path, start, end, inside))
         for future in futures:
             block = await future
             if block is None or not walk.join(block):
@@ -227,6 +226,8 @@ async def parallel_walk(
     except (BrokenProcessPool, sqlite3.Error, OSError):
         return None  # the sequential pass meets the same trouble and reports it
     finally:
+        for future in futures:
+            future.cancel()  # blocks not started yet, and no unretrieved results
         pool.shutdown(wait=True, cancel_futures=True)
     first, levels = walk.take_nodes()
     above = await run(node_summaries, conn, first, size, block_size.bit_length())
@@ -234,8 +235,7 @@ async def parallel_walk(
 
 
 def _sizes(conn: sqlite3.Connection) -> tuple[int, int | None]:
-    # In the snapshot of `conn`'s open transaction.
-    """(the head row's size, the last entry's seq)."""
+    """(the head row's size, the last entry's seq), in the snapshot of `conn`'s transaction."""
     head = conn.execute(f"SELECT size FROM {_HEAD} WHERE id = {HEAD_ROW_ID}").fetchone()
     last = conn.execute(f"SELECT max(seq) FROM {_ENTRIES}").fetchone()
     return (head[0] if head else 0), last[0]

@@ -1,20 +1,23 @@
-"""Feeds the pure verifier (`ledger.walk`, `ledger.verify`) from a database or an auditor API.
+"""Feeds the pure verifier (`ledger.walk`, `ledger.verify`) from a database.
 
 Database verification reads one consistent snapshot (`app.db.read_snapshot`: it never blocks
 writers) in `seq` order, keyset page by page, so a deleted row shows up as a gap, not as a shifted
-page. Each page of stored rows goes straight into a `ChainWalk` on the event loop: plain tuples,
-no pydantic model and no JSON re-serialisation per row. On SQLite the pages are read through the
-driver (`advance_sqlite`): rows and nodes in one call into its thread, the next page read there
-while the walk verifies this one. Memory stays O(page + log n).
+page. Each page of stored rows goes straight into a `ChainWalk`: plain tuples, checked column by
+column (`ledger.columns`). On SQLite the pages are read through the driver (`advance_sqlite`):
+rows and node summaries in one call into its thread, the next page read there while the walk
+verifies this one. A SQLite file is first verified in aligned blocks by worker processes
+(`advance_parallel`, `app.ledger_blocks`); when they cannot vouch for every block, the
+sequential pass does the whole work and explains. Memory stays O(page + log n).
 
 The node check is what only the database side can do. The walk records every perfect subtree it
-completes; `NodeCheck` compares them, one indexed query per page, with the stored tree nodes: each
-must be there and equal (the lowest differing node is named with the first entry under it; its
-ancestors differ only because they sit above it). Once every row verified, the head row must
-agree with the rows and no node may exist past the last entry (a removed tail leaves its nodes
-behind). `DatabaseVerification` keeps all of this between calls, so a verification can be resumed
-as the log grows (the `GET /ledger` page does). Remote verification instead checks the server's
-consistency proofs against the auditor's earlier checkpoints.
+completes; the stored tree nodes must be exactly those: on SQLite each page's nodes are compared
+per level in one query, and only a page whose nodes differ is looked at node by node; elsewhere
+`NodeCheck` compares them, one indexed query per page. The lowest differing node is named with
+the first entry under it (its ancestors differ only because they sit above it), and so is a
+missing one. Once every row verified, the head row must agree with the rows and no node may
+exist past the last entry (a removed tail leaves its nodes behind). `DatabaseVerification` keeps
+all of this between calls, so a verification can be resumed as the log grows (the `GET /ledger`
+page does). Verification over the auditor API is in `app.ledger_remote`.
 """
 
 from __future__ import annotations

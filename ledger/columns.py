@@ -17,28 +17,25 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import json.scanner
 import re
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from json.encoder import encode_basestring
-from operator import add, itemgetter, methodcaller
+from operator import add, itemgetter
 from typing import Any, NamedTuple
 
 from ledger.canonical import _MAX_DEPTH, _c_encoder
 from ledger.entry import _HEX64, _TIME_FAST, _valid_date
+from ledger.hashbatch import hex_of_texts, joined
 
-__all__ = ["PageOk", "check_page", "merkle_extend"]
+__all__ = ["PageOk", "check_page"]
 
-_sha256 = hashlib.sha256
 _scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
     json.JSONDecoder()  # type: ignore[arg-type]  # typeshed names the class, not the instance
 )
 _first = itemgetter(0)
-_digest = methodcaller("digest")
-_hexdigest = methodcaller("hexdigest")
 _join = "".join
 _INT = frozenset({int})
 _STR = frozenset({str})
@@ -115,7 +112,7 @@ def _payloads_ok(texts: Sequence[str], digests: Sequence[str]) -> bool:
         set(map(type, values)) == _DICT
         and list(map(_second, scanned)) == list(map(len, texts))
         and _join(_c_encoder(values, 0)) == f"[{','.join(texts)}]"
-        and list(map(_hexdigest, map(_sha256, map(str.encode, texts)))) == list(digests)
+        and hex_of_texts(texts) == list(digests)
     )
 
 
@@ -150,8 +147,8 @@ def check_page(
         and set(map(type, digests)) == _STR
     ):
         return None
-    joined = "\n".join(times)
-    if joined.count("\n") != n - 1 or _TIMES.fullmatch(joined) is None:
+    all_times = "\n".join(times)
+    if all_times.count("\n") != n - 1 or _TIMES.fullmatch(all_times) is None:
         return None
     days = set(map(_DAY, times)) - dates
     if not all(map(_valid_date, days)):
@@ -186,38 +183,10 @@ def check_page(
             repeat('"}'),
         )
         datas = list(map(str.encode, map(_join, pieces)))
-        entry_hashes = list(map(_digest, map(_sha256, map(add, map(bytes.fromhex, prevs), datas))))
+        entry_hashes = joined(b"", list(map(bytes.fromhex, prevs)), datas)
     except (ValueError, StopIteration, UnicodeError, RecursionError):
         return None  # bad JSON, NaN, a lone surrogate, odd hex …: the per-row path explains
     if list(map(bytes.hex, entry_hashes)) != list(hashes):
         return None
-    leaves = list(map(_digest, map(_sha256, map(add, repeat(b"\x00"), datas))))
+    leaves = joined(b"\x00", datas)
     return PageOk(leaves, entry_hashes[-1], hashes[-1], texts.count(None))
-
-
-def merkle_extend(
-    stack: list[bytes], size: int, leaves: list[bytes], levels: list[list[bytes]] | None
-) -> None:
-    """Append ``leaves`` to the compact range ``stack`` of a tree of ``size`` leaves, level by
-    level; with ``levels``, record every completed perfect subtree hash at its level."""
-    items, index, level = leaves, size, 0
-    kept: list[bytes] = []  # the new compact-range entries, lowest level first
-    while items:
-        if levels is not None:
-            while len(levels) <= level:
-                levels.append([])
-            levels[level].extend(items)
-        if index & 1:  # a left sibling waits on the stack
-            items = [stack.pop(), *items]
-            index -= 1
-        if len(items) & 1:
-            kept.append(items.pop())
-        items = list(
-            map(
-                _digest,
-                map(_sha256, map(add, map(add, repeat(b"\x01"), items[0::2]), items[1::2])),
-            )
-        )
-        index >>= 1
-        level += 1
-    stack.extend(reversed(kept))

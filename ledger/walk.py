@@ -34,7 +34,8 @@ from json.encoder import encode_basestring as _q
 from typing import Any, NamedTuple
 
 from ledger.canonical import _MAX_DEPTH, _fast_encode, canonical_json
-from ledger.columns import check_page, merkle_extend
+from ledger.columns import check_page
+from ledger.compact_range import LogAccumulator, fold, merkle_extend
 from ledger.entry import _HEX64, _TIME_FAST, GENESIS_PREV_HASH, _valid_date
 from ledger.entry_checks import BadEntry, check_entry, stored_to_api
 from ledger.merkle import EMPTY_ROOT
@@ -50,21 +51,6 @@ _scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
 
 
 _PAGE = 4096  # rows per columnar check when stored rows come from an iterator
-
-
-def fold(stack: list[bytes], acc: bytes | None = None) -> bytes:
-    """The RFC 6962 root of a tree given its compact range from leaf 0 (largest subtree first).
-
-    With ``acc``, the root of the tree whose compact range is ``stack`` followed by the subtrees
-    that fold to ``acc`` (a block's partial root, see :meth:`ChainWalk.join`).
-    """
-    if acc is None:
-        if not stack:
-            return EMPTY_ROOT
-        acc, stack = stack[-1], stack[:-1]
-    for h in reversed(stack):
-        acc = _sha256(b"\x01" + h + acc).digest()
-    return acc
 
 
 class Block(NamedTuple):
@@ -90,27 +76,6 @@ def _new_date(text: str, seen: set[str]) -> bool:
         seen.add(text)
         return True
     return False
-
-
-class LogAccumulator:
-    """Streaming RFC 6962 root over appended leaf hashes (a compact range, O(log n) memory)."""
-
-    __slots__ = ("_stack", "size")
-
-    def __init__(self) -> None:
-        self._stack: list[bytes] = []
-        self.size = 0
-
-    def append(self, leaf_hash: bytes) -> None:
-        acc, n, stack = leaf_hash, self.size, self._stack
-        while n & 1:
-            acc = _sha256(b"\x01" + stack.pop() + acc).digest()
-            n >>= 1
-        stack.append(acc)
-        self.size += 1
-
-    def root(self) -> bytes:
-        return fold(self._stack)
 
 
 class ChainWalk:

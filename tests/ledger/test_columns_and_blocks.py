@@ -9,15 +9,21 @@ give what one walk over the whole log gives: size, root, head, roots at checkpoi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.ledger_rows import EDITS, apply_stored, build, reference, rehash_rows, stored
 
+import ledger.columns
+import ledger.compact_range
+from ledger import hashbatch
 from ledger.canonical import canonical_json
-from ledger.columns import check_page, merkle_extend
+from ledger.columns import check_page
+from ledger.compact_range import merkle_extend
 from ledger.entry import GENESIS_PREV_HASH
 from ledger.entry_checks import STORED_FIELDS, stored_to_api
 from ledger.merkle import MemoryTree, hash_leaf
@@ -26,11 +32,39 @@ from ledger.walk import ChainWalk, LogAccumulator, fold
 PAYLOAD = STORED_FIELDS.index("payload")
 
 
+def hashing() -> Iterator[str]:
+    """Run the body once per SHA-256 batch implementation (the C accelerator when it was built,
+    and the Python reference), patched into the modules that use them."""
+    choices = [("python", hashbatch.py_joined, hashbatch.py_hex_of_texts)]
+    if hashbatch.ACCELERATED:
+        choices.append(("c", hashbatch.joined, hashbatch.hex_of_texts))
+    for name, joined, hex_of_texts in choices:
+        with (
+            patch.object(ledger.columns, "joined", joined),
+            patch.object(ledger.columns, "hex_of_texts", hex_of_texts),
+            patch.object(ledger.compact_range, "joined", joined),
+        ):
+            yield name
+
+
 def rows_of(n: int) -> list[tuple[Any, ...]]:
     return [tuple(stored(e)) for e in build(n)]
 
 
-def test_a_well_formed_page_is_accepted_whole() -> None:
+@pytest.mark.parametrize("implementation", ["python", "c"])
+def test_a_well_formed_page_is_accepted_whole(implementation: str) -> None:
+    if implementation not in hashing_names():
+        pytest.skip("the C accelerator was not built here")
+    for name in hashing():
+        if name == implementation:
+            _accept_whole()
+
+
+def hashing_names() -> list[str]:
+    return ["python", "c"] if hashbatch.ACCELERATED else ["python"]
+
+
+def _accept_whole() -> None:
     rows = [list(r) for r in rows_of(12)]
     rows[5][PAYLOAD] = None  # a purged payload keeps its hash
     page = [tuple(r) for r in rows]
@@ -60,16 +94,18 @@ def test_check_page_accepts_only_what_the_thorough_check_accepts(
     apply_stored(rows, edits)
     if rehash:
         rehash_rows(rows)
-    ok = check_page([tuple(r) for r in rows], 0, GENESIS_PREV_HASH.hex(), set())
     want = reference([stored_to_api(r) for r in rows])
-    if ok is not None:
-        assert want["bad"] is None and want["size"] == 12
-        acc = LogAccumulator()
-        for leaf in ok.leaves:
-            acc.append(leaf)
-        assert (acc.root(), ok.last_hash, ok.purged) == (want["root"], want["head"], want["purged"])
-    elif not edits:
-        pytest.fail("an untouched page must be accepted")
+    for _ in hashing():
+        ok = check_page([tuple(r) for r in rows], 0, GENESIS_PREV_HASH.hex(), set())
+        if ok is not None:
+            assert want["bad"] is None and want["size"] == 12
+            acc = LogAccumulator()
+            for leaf in ok.leaves:
+                acc.append(leaf)
+            got = (acc.root(), ok.last_hash, ok.purged)
+            assert got == (want["root"], want["head"], want["purged"])
+        elif not edits:
+            pytest.fail("an untouched page must be accepted")
 
 
 @settings(max_examples=200, deadline=None)
@@ -80,6 +116,11 @@ def test_check_page_accepts_only_what_the_thorough_check_accepts(
 def test_merkle_extend_builds_the_same_tree_as_one_leaf_at_a_time(
     before: int, chunks: list[int]
 ) -> None:
+    for _ in hashing():
+        _extend_in_chunks(before, chunks)
+
+
+def _extend_in_chunks(before: int, chunks: list[int]) -> None:
     leaves = [bytes([i % 256, i // 256]) * 16 for i in range(before + sum(chunks))]
     tree = MemoryTree()
     stack: list[bytes] = []

@@ -1,0 +1,6 @@
+"""Types of the C accelerator built from ledger/_hashbatch.c (see ledger/hashbatch.py)."""
+
+from collections.abc import Sequence
+
+def joined(prefix: bytes, *columns: Sequence[bytes]) -> list[bytes]: ...
+def hex_of_texts(texts: Sequence[str], /) -> list[str]: ...

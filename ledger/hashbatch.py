@@ -1,0 +1,53 @@
+"""SHA-256 of many short inputs at once, for the verifier's whole-page checks.
+
+``joined(prefix, *columns)`` hashes ``prefix || columns[0][i] || columns[1][i] …`` for every
+``i`` (a leaf is ``joined(b"\\x00", datas)``, an entry hash ``joined(b"", prevs, datas)``, a
+level of tree nodes ``joined(b"\\x01", lefts, rights)``); ``hex_of_texts(texts)`` gives the hex
+SHA-256 of each text's UTF-8 encoding (a payload digest).
+
+When the package was built with a C compiler and OpenSSL's headers, these are the C versions of
+``ledger/_hashbatch.c``, which call OpenSSL's SHA-256 directly (about three times as fast per
+short input as ``hashlib``, whose per-call set-up is most of the cost). Otherwise they are the
+Python versions below, which define what the C ones must return; ``ACCELERATED`` says which.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import methodcaller
+
+__all__ = ["ACCELERATED", "hex_of_texts", "joined", "py_hex_of_texts", "py_joined"]
+
+_sha256 = hashlib.sha256
+_digest = methodcaller("digest")
+_hexdigest = methodcaller("hexdigest")
+
+
+def py_joined(prefix: bytes, *columns: Sequence[bytes]) -> list[bytes]:
+    """``[SHA-256(prefix || columns[0][i] || …) for each i]``; the columns are equally long and
+    hold bytes (anything else is a TypeError, here from ``bytes.join``)."""
+    if not columns:
+        raise TypeError("joined(prefix, column, ...) needs a column")
+    if len({len(column) for column in columns}) > 1:
+        raise ValueError("columns differ in length")
+    return list(map(_digest, map(_sha256, map(b"".join, zip(repeat(prefix), *columns)))))
+
+
+def py_hex_of_texts(texts: Sequence[str]) -> list[str]:
+    """``[SHA-256(text.encode("utf-8")).hexdigest() for each text]``."""
+    return list(map(_hexdigest, map(_sha256, map(str.encode, texts))))
+
+
+joined: Callable[..., list[bytes]]
+hex_of_texts: Callable[[Sequence[str]], list[str]]
+try:
+    from ledger._hashbatch import hex_of_texts, joined
+
+    ACCELERATED = True
+except ImportError:  # built without a compiler or OpenSSL's headers
+    joined, hex_of_texts = py_joined, py_hex_of_texts
+    ACCELERATED = False
