@@ -13,7 +13,9 @@ RUN groupadd --system maestro && useradd --system --gid maestro --home /app maes
     && mkdir -p /data && chown maestro:maestro /data
 
 WORKDIR /app
-COPY pyproject.toml README.md app.yml ./
+# setup.py builds the optional C accelerator of ledger/hashbatch.py when gcc and OpenSSL's headers
+# are present; the slim image has neither, so the same code runs in Python (slower ledger verify).
+COPY pyproject.toml setup.py README.md app.yml ./
 COPY app ./app
 COPY handlers ./handlers
 COPY checks ./checks

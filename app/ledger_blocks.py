@@ -18,6 +18,7 @@ import gc
 import multiprocessing
 import os
 import sqlite3
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -202,6 +203,8 @@ async def parallel_walk(
     the blocks' own, are compared with the stored ones here. A log whose head row and rows
     disagree, or that is smaller than `PARALLEL_MIN`, is left to the sequential pass.
     """
+    if sys.platform != "linux":
+        return None  # the workers are forked, which is only safe to rely on there
     run, conn = driver
     size, last = await run(_sizes, conn)
     block_size = BLOCK
