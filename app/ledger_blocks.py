@@ -1,8 +1,9 @@
-"""Reading a SQLite ledger for verification through `sqlite3` itself, and verifying one block.
+"""Reading a SQLite ledger for verification through `sqlite3` itself, and verifying it in blocks.
 
 These functions run outside the event loop: in aiosqlite's thread (`sqlite_page`,
-`sqlite_node_rows`, called by `app.ledger_verify`) or in a worker process (`verify_block`, one
-aligned block of the log per call, so that a full verification uses every core).
+`sqlite_node_rows`, called by `app.ledger_verify`), or in a worker process or thread
+(`verify_block`, one aligned block of the log per call: `walk_in_blocks` spreads the blocks over
+every core and joins them in order).
 
 The stored tree nodes are compared level by level in one pass of SQLite's own C code: per level,
 the concatenation of the stored hashes, their number and how many are not 32-byte blobs
@@ -191,20 +192,19 @@ async def sqlite_driver(session: AsyncSession) -> Driver | None:
     return run, conn
 
 
-async def parallel_walk(
+async def walk_in_blocks(
     session: AsyncSession, driver: Driver, path: str, root_sizes: Iterable[int], workers: int
 ) -> ChainWalk | None:
     """A walk over every entry of the SQLite ledger at `path`, verified in aligned blocks of
-    `BLOCK` entries by `workers` processes, or None when the parallel pass cannot vouch for all.
+    `BLOCK` entries by `workers` processes (1: in this process, block after block), or None
+    when the blocks cannot vouch for the whole log.
 
     The log's size is read in `session`'s snapshot; entries below it do not change when the log
-    grows, so the workers' own snapshots agree with it. The blocks are joined in order (each must
+    grows, so the blocks' own snapshots agree with it. The blocks are joined in order (each must
     start from the entry before it, `ChainWalk.join`), and the nodes the joins complete, above
     the blocks' own, are compared with the stored ones here. A log whose head row and rows
     disagree, or that is smaller than `PARALLEL_MIN`, is left to the sequential pass.
     """
-    if sys.platform != "linux":
-        return None  # the workers are forked, which is only safe to rely on there
     run, conn = driver
     size, last = await run(_sizes, conn)
     block_size = BLOCK
@@ -212,29 +212,55 @@ async def parallel_walk(
         return None
     wanted = sorted(root_sizes)
     walk = ChainWalk(wanted, keep_nodes=True)
-    loop = asyncio.get_running_loop()
-    # fork: the workers inherit the loaded modules instead of importing the app again; they
-    # touch nothing of this process but its code (their own sqlite3 connections, no threads).
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    futures: list[asyncio.Future[Block | None]] = []
+    jobs = [
+        (path, start, end, [w for w in wanted if start < w <= end])
+        for start in range(0, size, block_size)
+        for end in [min(start + block_size, size)]
+    ]
     try:
-        for start in range(0, size, block_size):
-            end = min(start + block_size, size)
-            inside = [w for w in wanted if start < w <= end]
-            futures.append(loop.run_in_executor(pool, verify_block, path, start, end, inside))
+        if workers > 1 and sys.platform == "linux":
+            blocks = await _in_processes(jobs, workers, walk)
+        else:  # forking is only safe to rely on on Linux
+            blocks = await _here(jobs, walk)
+    except (BrokenProcessPool, sqlite3.Error, OSError):
+        return None  # the sequential pass meets the same trouble and reports it
+    if not blocks:
+        return None
+    first, levels = walk.take_nodes()
+    above = await run(node_summaries, conn, first, size, block_size.bit_length())
+    return walk if nodes_match(first, levels, above) else None
+
+
+Job = tuple[str, int, int, list[int]]
+
+
+async def _here(jobs: list[Job], walk: ChainWalk) -> bool:
+    """Verify the blocks one after the other in a thread of this process; join them to `walk`.
+    False at the first that is not right."""
+    for job in jobs:
+        block = await asyncio.to_thread(verify_block, *job)
+        if block is None or not walk.join(block):
+            return False
+    return True
+
+
+async def _in_processes(jobs: list[Job], workers: int, walk: ChainWalk) -> bool:
+    """`_here` with the blocks verified side by side in `workers` forked processes (they inherit
+    the loaded modules instead of importing the app again, and touch nothing of this process but
+    its code: their own sqlite3 connections, no threads)."""
+    loop = asyncio.get_running_loop()
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    futures = [loop.run_in_executor(pool, verify_block, *job) for job in jobs]
+    try:
         for future in futures:
             block = await future
             if block is None or not walk.join(block):
-                return None
-    except (BrokenProcessPool, sqlite3.Error, OSError):
-        return None  # the sequential pass meets the same trouble and reports it
+                return False
+        return True
     finally:
         for future in futures:
             future.cancel()  # blocks not started yet, and no unretrieved results
         pool.shutdown(wait=True, cancel_futures=True)
-    first, levels = walk.take_nodes()
-    above = await run(node_summaries, conn, first, size, block_size.bit_length())
-    return walk if nodes_match(first, levels, above) else None
 
 
 def _sizes(conn: sqlite3.Connection) -> tuple[int, int | None]:

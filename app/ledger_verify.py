@@ -6,7 +6,7 @@ page. Each page of stored rows goes straight into a `ChainWalk`: plain tuples, c
 column (`ledger.columns`). On SQLite the pages are read through the driver (`advance_sqlite`):
 rows and node summaries in one call into its thread, the next page read there while the walk
 verifies this one. A SQLite file is first verified in aligned blocks by worker processes
-(`advance_parallel`, `app.ledger_blocks`); when they cannot vouch for every block, the
+(`advance_blocks`, `app.ledger_blocks`); when they cannot vouch for every block, the
 sequential pass does the whole work and explains. Memory stays O(page + log n).
 
 The node check is what only the database side can do. The walk records every perfect subtree it
@@ -33,12 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db import read_snapshot
 from app.ledger_blocks import (
     nodes_match,
-    parallel_walk,
     sqlite_driver,
     sqlite_node_rows,
     sqlite_page,
     sqlite_path,
     usable_cpus,
+    walk_in_blocks,
 )
 from app.ledger_queries import log_size, stored_rows_after
 from app.tables import LedgerNode
@@ -278,18 +278,18 @@ class DatabaseVerification:
             await pending
         return walk.read - read
 
-    async def advance_parallel(self, session: AsyncSession, workers: int) -> bool:
-        """Verify a whole SQLite ledger file in aligned blocks in `workers` processes
-        (`app.ledger_blocks.parallel_walk`). False, with nothing verified, when it is not a
-        file, too small to be worth it, or when any block is not as it should be: the
-        sequential pass then does the whole work and explains."""
-        if self.walk.size or workers < 2:
+    async def advance_blocks(self, session: AsyncSession, workers: int) -> bool:
+        """Verify a whole SQLite ledger file in aligned blocks, in `workers` processes (1: in
+        this one), with `app.ledger_blocks.walk_in_blocks`. False, with nothing verified, when
+        it is not a file, too small to be worth it, or when any block is not as it should be:
+        the sequential pass then does the whole work and explains."""
+        if self.walk.size:
             return False
         path = sqlite_path(session)
         driver = await sqlite_driver(session)
         if path is None or driver is None:
             return False
-        walk = await parallel_walk(session, driver, path, self.walk.wanted, workers)
+        walk = await walk_in_blocks(session, driver, path, self.walk.wanted, max(workers, 1))
         if walk is None:
             return False
         self.walk = walk
@@ -322,7 +322,7 @@ async def verify_database(
         done = False
         if session.get_bind().dialect.name == "sqlite":
             cpus = usable_cpus() if workers is None else workers
-            done = await run.advance_parallel(session, cpus)
+            done = await run.advance_blocks(session, cpus)
             done = done or await run.advance_sqlite(session) is not None
         if not done:
             await run.advance(session)

@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_positive,
         default=None,
         help="processes that verify a SQLite file's blocks side by side (default: one per CPU; "
-        "1 verifies in this process alone)",
+        "1: block after block in this process)",
     )
     verify.add_argument("--format", choices=["text", "json"], default="text")
     verify.set_defaults(func=run_verify)

@@ -1,10 +1,12 @@
-"""Verifying a SQLite ledger in worker processes: the same verdict as one process, really run.
+"""Verifying a SQLite ledger in blocks, in worker processes or in this one: the same verdict as
+the sequential pass, and really run.
 
 Blocks are made 4 entries long (logs from 8 entries) so that small ledgers take the parallel
 path. `maestro ledger verify --workers 2` must print exactly what `--workers 1` prints — for
 an untouched ledger with checkpoints inside blocks, and after every tamper drill, where any
 block that is not right sends the whole log through the sequential pass that names the first
-bad entry. A spy records whether the parallel pass vouched for the log.
+bad entry. A spy records whether the blocks vouched for the log (once per run: `--workers 1`
+verifies the blocks in this process).
 """
 
 from __future__ import annotations
@@ -31,14 +33,14 @@ def vouched(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     monkeypatch.setattr(app.ledger_blocks, "BLOCK", 4)
     monkeypatch.setattr(app.ledger_blocks, "PARALLEL_MIN", 8)
     outcomes: list[bool] = []
-    real = app.ledger_verify.parallel_walk
+    real = app.ledger_verify.walk_in_blocks
 
     async def spy(*args: Any, **kwargs: Any) -> Any:
         walk = await real(*args, **kwargs)
         outcomes.append(walk is not None)
         return walk
 
-    monkeypatch.setattr(app.ledger_verify, "parallel_walk", spy)
+    monkeypatch.setattr(app.ledger_verify, "walk_in_blocks", spy)
     return outcomes
 
 
@@ -65,7 +67,7 @@ async def test_an_untouched_ledger_is_verified_by_the_workers(
     assert code == 0, out
     assert '"verified": 37' in out and '"ok": true' in out
     assert out.count('"root matches the entries"') == 2
-    assert vouched == [True]  # --workers 1 never starts the parallel pass
+    assert vouched == [True, True]  # in this process (--workers 1), then in two
 
 
 async def test_a_log_smaller_than_two_blocks_is_left_to_one_process(
@@ -74,7 +76,7 @@ async def test_a_log_smaller_than_two_blocks_is_left_to_one_process(
     await fill(7)
     code, out = await _both(cli)
     assert code == 0, out
-    assert vouched == [False]
+    assert vouched == [False, False]
 
 
 @pytest.mark.parametrize("drill", list(DRILLS))
@@ -88,7 +90,7 @@ async def test_after_tampering_the_verdict_does_not_depend_on_the_workers(
     assert f'"first_bad_seq": {first_bad}' in out
     # Only rows and nodes that are all intact may be vouched for by the blocks; a removed tail
     # is then found at the end of the log (by the checkpoint, or by the nodes it left behind).
-    assert vouched[-1] is drill.startswith("tail truncated")
+    assert vouched == [drill.startswith("tail truncated")] * 2
 
 
 async def test_a_stored_node_above_the_blocks_is_compared_too(
@@ -102,7 +104,7 @@ async def test_a_stored_node_above_the_blocks_is_compared_too(
     )
     code, out = await _both(cli)
     assert code == 1 and '"first_bad_seq": 0' in out and "tree node (3, 0)" in out, out
-    assert vouched[-1] is False
+    assert vouched == [False, False]
 
 
 async def test_an_untouched_seeded_ledger_is_vouched_for(
@@ -114,7 +116,7 @@ async def test_an_untouched_seeded_ledger_is_vouched_for(
     assert max(levels) >= 3  # nodes above the 4-entry blocks exist and were compared
     code, out = await _both(cli)
     assert code == 0, out
-    assert vouched[-1] is True
+    assert vouched == [True, True]
 
 
 async def test_workers_must_be_a_positive_number(cli: Cli) -> None:
