@@ -1,11 +1,12 @@
 """The verifier's whole-page fast path: a page of stored rows checked column by column.
 
 The page is transposed into columns and every check is one pass of a builtin over a column
-(type sets, a regex, the JSON scanner and encoder, SHA-256, tuple equality), so no Python code
-runs per row.  It accepts a page only when every row would pass
-:func:`~ledger.entry_checks.check_entry` at its position, with the same hashes; otherwise it
-returns ``None`` and :class:`~ledger.walk.ChainWalk` takes the page row by row, which finds and
-explains the first bad one.  This module therefore never explains anything.
+(type sets, a regex, the JSON scanner and encoder, tuple equality) or one call of
+:mod:`ledger.hashbatch` (SHA-256), so next to no Python code runs per row.  It accepts a page
+only when every row would pass :func:`~ledger.entry_checks.check_entry` at its position, with
+the same hashes; otherwise it returns ``None`` and :class:`~ledger.walk.ChainWalk` takes the
+page row by row, which finds and explains the first bad one.  This module therefore never
+explains anything.
 
 The chain needs no sequential pass: each stored ``prev_hash`` must equal the stored
 ``entry_hash`` before it (the first one the walk's previous hash), and each stored
@@ -184,8 +185,11 @@ def check_page(
         )
         datas = list(map(str.encode, map(_join, pieces)))
         entry_hashes = joined(b"", list(map(bytes.fromhex, prevs)), datas)
-    except (ValueError, StopIteration, UnicodeError, RecursionError):
-        return None  # bad JSON, NaN, a lone surrogate, odd hex …: the per-row path explains
+    except (TypeError, ValueError, StopIteration, UnicodeError, RecursionError):
+        # Bad JSON, NaN, a lone surrogate, a hash that is not hex or not even a string (a
+        # prev_hash equal to the entry_hash before it passes the equality checks whatever its
+        # type) …: the per-row path explains.
+        return None
     if list(map(bytes.hex, entry_hashes)) != list(hashes):
         return None
     leaves = joined(b"\x00", datas)

@@ -76,6 +76,25 @@ def _accept_whole() -> None:
     assert ok.leaves == [hash_leaf(canonical_json(e.header.fields())) for e in entries]
 
 
+@pytest.mark.parametrize("odd", [5, None, b"\x00" * 32, 1.5])
+def test_a_hash_of_another_type_linked_to_the_next_row_is_left_to_the_row_path(odd: Any) -> None:
+    """prev_hash equal to the entry_hash before it passes the link check whatever its type."""
+    rows = [list(r) for r in rows_of(6)]
+    rows[2][STORED_FIELDS.index("entry_hash")] = odd
+    rows[3][STORED_FIELDS.index("prev_hash")] = odd
+    page = [tuple(r) for r in rows]
+    for _ in hashing():
+        assert check_page(page, 0, GENESIS_PREV_HASH.hex(), set()) is None
+    want = reference([stored_to_api(r) for r in page])
+    walk = ChainWalk()
+    walk.feed_stored(page)
+    assert (walk.size, walk.bad_index, walk.bad and walk.bad.problem) == (
+        want["size"],
+        want["bad"][0],
+        want["bad"][1],
+    )
+
+
 def test_a_page_that_does_not_follow_on_is_refused() -> None:
     rows = rows_of(8)
     assert check_page(rows[4:], 4, rows[3][-1], set()) is not None
