@@ -27,13 +27,12 @@ from checks.policy.parse import PolicyError
 from checks.proofcard import ProofCard
 from checks.rules.facts import PullRequestFacts
 from checks.rules.local import local_gaps, revert_events
-from checks.sbom.delta import diff_manifest
 from checks.sbom.models import Component, ParseProblem
 from checks.sbom.osv import OsvIndex, iter_osv
 from checks.sbom.scan import findings_for_delta
 from graph.blast import BlastRadius
 from handlers.assemble import Computed, SbomInput, assemble_computed, card_results
-from handlers.sbom_source import touched_manifests
+from handlers.sbom_source import manifest_deltas
 
 log = logging.getLogger("maestro.proof")
 
@@ -126,18 +125,28 @@ def _index(options: LocalOptions, components: list[Component]) -> tuple[int, Osv
     return 0, OsvIndex(), ""
 
 
+class _GitFiles:
+    """The files of the checkout's commits, read as a pull request reads them from GitHub."""
+
+    def __init__(self, repo: str) -> None:
+        self.repo = repo
+
+    async def get_file(self, repo: str, path: str, ref: str) -> bytes | None:
+        return file_at(self.repo, ref, path)
+
+
 def local_sbom(change: LocalChange, options: LocalOptions) -> tuple[SbomInput, str]:
-    """The delta of the manifests the change touched (at the merge base and at HEAD) and the
-    advisories the index finds in it."""
-    touched = touched_manifests(change.files)
-    if not touched:
+    """The delta of the manifests the change touched (at the merge base and at HEAD), found,
+    diffed and followed through `-r` includes exactly as for a pull request
+    (`handlers.sbom_source.manifest_deltas`), and the advisories the index finds in it."""
+    found = asyncio.run(
+        manifest_deltas(
+            _GitFiles(change.repo), "", change.merge_base, change.head_sha, change.files
+        )
+    )
+    if not found.manifests:
         return SbomInput(), ""
-    deltas = []
-    for f in touched:
-        old_path = f.previous_filename or f.filename
-        base = None if f.status == "added" else file_at(change.repo, change.merge_base, old_path)
-        head = None if f.status == "removed" else file_at(change.repo, change.head_sha, f.filename)
-        deltas.append(diff_manifest(f.filename, base, head))
+    deltas = found.deltas
     changed = [c for d in deltas for c in d.head_changed()]
     advisories, index, where = _index(options, changed)
     findings = findings_for_delta(deltas, index) if advisories else []

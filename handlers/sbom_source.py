@@ -16,11 +16,15 @@ Which files are read (docs/sbom.md, "In a pull request"):
 
 A changed file that a diffed requirements file includes is reported through that file (its
 components keep their own file and line), not as a manifest of its own.
+
+Files are read through anything with the port's `get_file` (`FileSource`): GitHub for a pull
+request, the local git repository for `maestro proof`, so both diff the same manifests.
 """
 
 from __future__ import annotations
 
 import posixpath
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,7 +40,6 @@ from checks.sbom.parsers.sniff import (
     patch_may_be_requirements,
 )
 from checks.sbom.scan import findings_for_delta
-from handlers.port import GitHubPort
 
 MAX_MANIFESTS = 50
 MAX_SNIFF = 20
@@ -44,6 +47,12 @@ MAX_INCLUDES = 30
 MAX_PROBES = 8
 PROBE_NAMES = ("requirements.txt", "requirements-dev.txt", "dev-requirements.txt")
 _INCLUDE_DEPTH = 5
+
+
+class FileSource(Protocol):
+    """Where the files of a commit are read from (`handlers.port.GitHubPort` is one)."""
+
+    async def get_file(self, repo: str, path: str, ref: str) -> bytes | None: ...
 
 
 class SbomResult(BaseModel):
@@ -78,7 +87,7 @@ def _include_path(target: str, including: str) -> str | None:
 class _Commit:
     """Files of one commit, fetched through the port at most once each."""
 
-    def __init__(self, github: GitHubPort, repo: str, sha: str) -> None:
+    def __init__(self, github: FileSource, repo: str, sha: str) -> None:
         self.github, self.repo, self.sha = github, repo, sha
         self.files: dict[str, bytes | None] = {}
         self.fetched_includes = 0
@@ -200,14 +209,32 @@ async def _manifests(
 
 async def sbom_delta(
     sessions: async_sessionmaker[AsyncSession],
-    github: GitHubPort,
+    github: FileSource,
     repo: str,
     base_sha: str,
     head_sha: str,
     files: list[FileChange],
 ) -> SbomResult:
+    """The manifests' deltas (`manifest_deltas`) and the advisories the app's OSV index finds in
+    the changed components."""
+    result = await manifest_deltas(github, repo, base_sha, head_sha, files)
+    if not result.manifests:
+        return result
+    async with sessions() as session:
+        result.advisories = await advisory_count(session)
+        changed = [c for d in result.deltas for c in d.head_changed()]
+        index = await index_for(session, changed)
+    result.findings = findings_for_delta(result.deltas, index)
+    return result
+
+
+async def manifest_deltas(
+    source: FileSource, repo: str, base_sha: str, head_sha: str, files: list[FileChange]
+) -> SbomResult:
+    """The delta of every manifest the change touched (the module docstring's rules), without
+    advisories."""
     result = SbomResult()
-    base_commit, head_commit = _Commit(github, repo, base_sha), _Commit(github, repo, head_sha)
+    base_commit, head_commit = _Commit(source, repo, base_sha), _Commit(source, repo, head_sha)
     for path, old_path, status, fmt in await _manifests(files, base_commit, head_commit):
         base = None if status == "added" else await base_commit.get(old_path)
         head = None if status == "removed" else await head_commit.get(path)
@@ -226,13 +253,6 @@ async def sbom_delta(
         result.deltas.append(manifest_delta)
         result.problems.extend(manifest_delta.problems)
         result.base_problems.extend(manifest_delta.base_problems)
-    if not result.manifests:
-        return result
-    async with sessions() as session:
-        result.advisories = await advisory_count(session)
-        changed = [c for d in result.deltas for c in d.head_changed()]
-        index = await index_for(session, changed)
-    result.findings = findings_for_delta(result.deltas, index)
     return result
 
 

@@ -410,3 +410,25 @@ def test_unrelated_histories_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     repo.commit("two", {"b.txt": "b\n"})
     assert main(["proof", "--repo", str(repo.path), "--base", "main", "--head", "other"]) == 2
     assert "have no common ancestor" in capsys.readouterr().err
+
+
+def test_requirements_found_by_content_as_in_a_pull_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`requirements/common.txt` has no manifest name: the pull-request path reads it because
+    its added line is a requirement, and `maestro proof` now does the same."""
+    repo = Repo(tmp_path / "svc")
+    repo.commit(
+        "base",
+        {
+            ".github/maestro.yml": "required: [sbomCriticals]\n",
+            "requirements/main.txt": "-r common.txt\nflask==2.3.0\n",
+            "requirements/common.txt": "requests==2.31.0\n",
+        },
+    )
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("downgrade", {"requirements/common.txt": "requests==2.30.0\n"})
+    code, out, _ = proof(capsys, repo, "--format", "markdown", "--osv-dir", str(OSV))
+    assert code == 0, out  # a medium advisory is reported, not counted as critical
+    assert "no dependency manifest changed" not in out, out
+    assert "requirements/common.txt" in out and "PYSEC-2023-74" in out, out
