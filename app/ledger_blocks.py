@@ -23,6 +23,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,7 +130,7 @@ def verify_block(path: str, start: int, end: int, root_sizes: list[int]) -> Bloc
     for whoever joins the blocks to decide. None says only that this block needs the sequential
     verification, which finds and explains what is wrong.
     """
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     collecting = gc.isenabled()
     gc.disable()  # nothing here makes cycles; collections would only rescan the rows
     try:

@@ -11,6 +11,8 @@ verifies the blocks in this process).
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +23,9 @@ from sqlalchemy import select
 import app.ledger_blocks
 import app.ledger_verify
 from app.checkpoints import checkpoint_now
+from app.db import create_engine, session_factory
 from app.ledger_keys import signing_key
+from app.ledger_verify import verify_database
 from app.main import Services
 from app.settings import Settings
 from app.tables import LedgerNode
@@ -123,3 +127,20 @@ async def test_workers_must_be_a_positive_number(cli: Cli) -> None:
     code, _, err = await cli("ledger", "verify", "--workers", "0")
     assert code == 2
     assert "expected a whole number of at least 1, got '0'" in err
+
+
+async def test_a_database_file_with_uri_characters_in_its_path(
+    db_url: str, settings: Settings, vouched: list[bool], tmp_path: Path
+) -> None:
+    """Workers open the file read-only by URI: a space or a `#` in its path must be escaped."""
+    await seed_and_tamper(db_url, settings, steps())
+    odd = tmp_path / "a dir #with odd chars" / "maestro.db"
+    odd.parent.mkdir()
+    shutil.copy(db_url.removeprefix("sqlite+aiosqlite:///"), odd)
+    engine = create_engine(f"sqlite+aiosqlite:///{odd}")
+    try:
+        report = await verify_database(session_factory(engine), None, [], None, None, workers=2)
+    finally:
+        await engine.dispose()
+    assert report.ok and report.verified == 20, report.message
+    assert vouched == [True]
