@@ -111,7 +111,152 @@ done:
     return result;
 }
 
+/* A growing byte buffer for one header. */
+typedef struct {
+    char *data;
+    Py_ssize_t len, cap;
+} Buf;
+
+static int buf_put(Buf *b, const char *src, Py_ssize_t n) {
+    if (b->len + n > b->cap) {
+        Py_ssize_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n) cap *= 2;
+        char *data = PyMem_Realloc(b->data, (size_t)cap);
+        if (data == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->data = data;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, src, (size_t)n);
+    b->len += n;
+    return 0;
+}
+
+#define PUT_LITERAL(b, s) buf_put((b), (s), (Py_ssize_t)(sizeof(s) - 1))
+
+/* A str's UTF-8 bytes, raw (a digest, a time) or as a JSON string exactly as Python's
+ * json.encoder.encode_basestring writes it (ensure_ascii=False): '"' and '\' escaped, \b \f \n
+ * \r \t by name, the other control characters as \u00xx, everything else as it is. */
+static int put_str(Buf *b, PyObject *value, int quote) {
+    if (!PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "header text fields must be str");
+        return -1;
+    }
+    Py_ssize_t size;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(value, &size);
+    if (utf8 == NULL) return -1; /* a lone surrogate: UnicodeEncodeError, as str.encode */
+    if (!quote) return buf_put(b, utf8, size);
+    if (PUT_LITERAL(b, "\"") < 0) return -1;
+    Py_ssize_t run = 0; /* bytes copied as they are, pending */
+    for (Py_ssize_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)utf8[i];
+        char esc[6];
+        Py_ssize_t n = 2;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            if (c > 0x1f) {
+                run++;
+                continue;
+            }
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hexdigits[c >> 4];
+            esc[5] = hexdigits[c & 15];
+            n = 6;
+        }
+        if (buf_put(b, utf8 + i - run, run) < 0 || buf_put(b, esc, n) < 0) return -1;
+        run = 0;
+    }
+    if (buf_put(b, utf8 + size - run, run) < 0) return -1;
+    return PUT_LITERAL(b, "\"");
+}
+
+/* An int in decimal (str(value)), or null for None when allowed. */
+static int put_int(Buf *b, PyObject *value, int nullable) {
+    if (value == Py_None && nullable) return PUT_LITERAL(b, "null");
+    if (!PyLong_CheckExact(value)) {
+        PyErr_SetString(PyExc_TypeError, "header integer fields must be int");
+        return -1;
+    }
+    PyObject *text = PyObject_Str(value);
+    if (text == NULL) return -1;
+    int rc = put_str(b, text, 0);
+    Py_DECREF(text);
+    return rc;
+}
+
+static int put_optional_str(Buf *b, PyObject *value) {
+    return value == Py_None ? PUT_LITERAL(b, "null") : put_str(b, value, 1);
+}
+
+/* headers(actors, insts, kinds, digests, repos, seqs, subjects, times) -> [leaf data]: each
+ * entry header as ledger.canonical.canonical_json writes it (keys sorted), UTF-8. */
+static PyObject *headers(PyObject *self, PyObject *args) {
+    enum { ACTOR, INST, KIND, DIGEST, REPO, SEQ, SUBJECT, TIME, NCOLS };
+    if (PyTuple_GET_SIZE(args) != NCOLS) {
+        PyErr_SetString(PyExc_TypeError, "headers() takes the 8 header columns");
+        return NULL;
+    }
+    PyObject *cols[NCOLS] = {NULL};
+    PyObject *result = NULL;
+    Buf b = {NULL, 0, 0};
+    Py_ssize_t n = -1;
+    for (int c = 0; c < NCOLS; c++) {
+        cols[c] = PySequence_Fast(PyTuple_GET_ITEM(args, c), "columns must be sequences");
+        if (cols[c] == NULL) goto done;
+        Py_ssize_t len = PySequence_Fast_GET_SIZE(cols[c]);
+        if (n >= 0 && len != n) {
+            PyErr_SetString(PyExc_ValueError, "columns differ in length");
+            goto done;
+        }
+        n = len;
+    }
+    result = PyList_New(n);
+    if (result == NULL) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+#define COL(c) PySequence_Fast_GET_ITEM(cols[c], i)
+        b.len = 0;
+        if (PUT_LITERAL(&b, "{\"actor\":") < 0 || put_str(&b, COL(ACTOR), 1) < 0 ||
+            PUT_LITERAL(&b, ",\"installation_id\":") < 0 || put_int(&b, COL(INST), 1) < 0 ||
+            PUT_LITERAL(&b, ",\"kind\":") < 0 || put_str(&b, COL(KIND), 1) < 0 ||
+            PUT_LITERAL(&b, ",\"payload_sha256\":\"") < 0 || put_str(&b, COL(DIGEST), 0) < 0 ||
+            PUT_LITERAL(&b, "\",\"repository\":") < 0 || put_optional_str(&b, COL(REPO)) < 0 ||
+            PUT_LITERAL(&b, ",\"seq\":") < 0 || put_int(&b, COL(SEQ), 0) < 0 ||
+            PUT_LITERAL(&b, ",\"subject\":") < 0 || put_optional_str(&b, COL(SUBJECT)) < 0 ||
+            PUT_LITERAL(&b, ",\"time\":\"") < 0 || put_str(&b, COL(TIME), 0) < 0 ||
+            PUT_LITERAL(&b, "\"}") < 0) {
+            Py_CLEAR(result);
+            goto done;
+        }
+#undef COL
+        PyObject *data = PyBytes_FromStringAndSize(b.data, b.len);
+        if (data == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, data);
+    }
+done:
+    for (int c = 0; c < NCOLS; c++) Py_XDECREF(cols[c]);
+    PyMem_Free(b.data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"headers", headers, METH_VARARGS,
+     "headers(actors, insts, kinds, digests, repos, seqs, subjects, times): each entry's leaf "
+     "data (its header as canonical JSON, UTF-8)"},
     {"joined", joined, METH_VARARGS,
      "joined(prefix, *columns): SHA-256 of prefix and the i-th item of every column, for each i"},
     {"hex_of_texts", hex_of_texts, METH_O,

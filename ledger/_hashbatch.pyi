@@ -4,3 +4,14 @@ from collections.abc import Sequence
 
 def joined(prefix: bytes, *columns: Sequence[bytes]) -> list[bytes]: ...
 def hex_of_texts(texts: Sequence[str], /) -> list[str]: ...
+def headers(
+    actors: Sequence[str],
+    insts: Sequence[int | None],
+    kinds: Sequence[str],
+    digests: Sequence[str],
+    repos: Sequence[str | None],
+    seqs: Sequence[int],
+    subjects: Sequence[str | None],
+    times: Sequence[str],
+    /,
+) -> list[bytes]: ...

@@ -23,13 +23,12 @@ import json.scanner
 import re
 from collections.abc import Callable, Sequence
 from itertools import repeat
-from json.encoder import encode_basestring
 from operator import add, itemgetter
 from typing import Any, NamedTuple
 
 from ledger.canonical import _MAX_DEPTH, _c_encoder
 from ledger.entry import _HEX64, _TIME_FAST, _valid_date
-from ledger.hashbatch import hex_of_texts, joined
+from ledger.hashbatch import headers, hex_of_texts, joined
 
 __all__ = ["PageOk", "check_page"]
 
@@ -43,35 +42,11 @@ _STR = frozenset({str})
 _DICT = frozenset({dict})
 _INT_OR_NONE = frozenset({int, type(None)})
 _STR_OR_NONE = frozenset({str, type(None)})
-# ledger.entry.leaf_data, field by field in sorted key order (canonical JSON of the header):
-# a prefix for (actor, installation_id, kind), which few entries differ in, then the rest.
-_PREFIX = '{"actor":%s,"installation_id":%s,"kind":%s,"payload_sha256":"'
-_MEMO_MAX = 4096
 # Every time of a page at once: the per-row pattern, one per line.
 _ONE_TIME = _TIME_FAST.pattern.replace("(", "(?:", 1)
 _TIMES = re.compile(f"(?:{_ONE_TIME}\n)*{_ONE_TIME}")
 _DAY = itemgetter(slice(0, 10))
 _second = itemgetter(1)
-
-
-class _Prefixes(dict[tuple[str, int | None, str], str]):
-    """Header prefixes by (actor, installation_id, kind), made on first use; the types are
-    checked before a key is looked up, so ``True`` never stands for ``1``."""
-
-    def __missing__(self, key: tuple[str, int | None, str]) -> str:
-        if len(self) >= _MEMO_MAX:
-            self.clear()
-        actor, inst, kind = key
-        value = _PREFIX % (
-            encode_basestring(actor),
-            "null" if inst is None else str(inst),
-            encode_basestring(kind),
-        )
-        self[key] = value
-        return value
-
-
-_prefixes = _Prefixes()
 
 
 class PageOk(NamedTuple):
@@ -84,13 +59,6 @@ class PageOk(NamedTuple):
     last_hex: str
     purged: int
     """How many rows have a purged payload."""
-
-
-def _quoted(column: Sequence[Any]) -> list[str] | map[str]:
-    """JSON for a column of ``str`` (or ``None``) values."""
-    if None in column:
-        return ["null" if v is None else encode_basestring(v) for v in column]
-    return map(encode_basestring, column)
 
 
 def _payloads_ok(texts: Sequence[str], digests: Sequence[str]) -> bool:
@@ -169,21 +137,7 @@ def check_page(
                 return None
         elif set(map(type, texts)) != _STR or not _payloads_ok(texts, digests):
             return None
-        # Joined piece by piece: cheaper than a %-format, which parses its format every time.
-        pieces = zip(
-            map(_prefixes.__getitem__, zip(actors, insts, kinds, strict=True)),
-            digests,
-            repeat('","repository":'),
-            _quoted(repos),
-            repeat(',"seq":'),
-            map(str, seqs),
-            repeat(',"subject":'),
-            _quoted(subjects),
-            repeat(',"time":"'),
-            times,
-            repeat('"}'),
-        )
-        datas = list(map(str.encode, map(_join, pieces)))
+        datas = headers(actors, insts, kinds, digests, repos, seqs, subjects, times)
         entry_hashes = joined(b"", list(map(bytes.fromhex, prevs)), datas)
     except (TypeError, ValueError, StopIteration, UnicodeError, RecursionError):
         # Bad JSON, NaN, a lone surrogate, a hash that is not hex or not even a string (a

@@ -1,9 +1,11 @@
-"""SHA-256 of many short inputs at once, for the verifier's whole-page checks.
+"""SHA-256 of many short inputs at once, and the leaf data they hash, for the verifier's
+whole-page checks.
 
 ``joined(prefix, *columns)`` hashes ``prefix || columns[0][i] || columns[1][i] …`` for every
 ``i`` (a leaf is ``joined(b"\\x00", datas)``, an entry hash ``joined(b"", prevs, datas)``, a
 level of tree nodes ``joined(b"\\x01", lefts, rights)``); ``hex_of_texts(texts)`` gives the hex
-SHA-256 of each text's UTF-8 encoding (a payload digest).
+SHA-256 of each text's UTF-8 encoding (a payload digest); ``headers(…)`` writes each entry's
+leaf data from the header columns, as ``ledger.canonical.canonical_json`` writes a header.
 
 When the package was built with a C compiler and OpenSSL's headers, these are the C versions of
 ``ledger/_hashbatch.c``, which call OpenSSL's SHA-256 directly (about three times as fast per
@@ -18,9 +20,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from itertools import repeat
+from json.encoder import encode_basestring
 from operator import methodcaller
 
-__all__ = ["ACCELERATED", "hex_of_texts", "joined", "py_hex_of_texts", "py_joined"]
+__all__ = [
+    "ACCELERATED",
+    "headers",
+    "hex_of_texts",
+    "joined",
+    "py_headers",
+    "py_hex_of_texts",
+    "py_joined",
+]
 
 _sha256 = hashlib.sha256
 _digest = methodcaller("digest")
@@ -42,12 +53,56 @@ def py_hex_of_texts(texts: Sequence[str]) -> list[str]:
     return list(map(_hexdigest, map(_sha256, map(str.encode, texts))))
 
 
+def _quoted(column: Sequence[str | None]) -> list[str] | map[str]:
+    """JSON for a column of ``str`` (or ``None``) values."""
+    if None in column:
+        return ["null" if v is None else encode_basestring(v) for v in column]
+    return map(encode_basestring, column)  # type: ignore[arg-type]  # no None in it
+
+
+def py_headers(
+    actors: Sequence[str],
+    insts: Sequence[int | None],
+    kinds: Sequence[str],
+    digests: Sequence[str],
+    repos: Sequence[str | None],
+    seqs: Sequence[int],
+    subjects: Sequence[str | None],
+    times: Sequence[str],
+) -> list[bytes]:
+    """Each entry's leaf data: its header as canonical JSON (keys sorted, strings as
+    ``encode_basestring`` writes them, the digest and time as they are), UTF-8."""
+    if len({len(c) for c in (actors, insts, kinds, digests, repos, seqs, subjects, times)}) > 1:
+        raise ValueError("columns differ in length")
+    pieces = zip(
+        repeat('{"actor":'),
+        _quoted(actors),
+        repeat(',"installation_id":'),
+        ["null" if i is None else str(i) for i in insts] if None in insts else map(str, insts),
+        repeat(',"kind":'),
+        _quoted(kinds),
+        repeat(',"payload_sha256":"'),
+        digests,
+        repeat('","repository":'),
+        _quoted(repos),
+        repeat(',"seq":'),
+        map(str, seqs),
+        repeat(',"subject":'),
+        _quoted(subjects),
+        repeat(',"time":"'),
+        times,
+        repeat('"}'),
+    )
+    return list(map(str.encode, map("".join, pieces)))
+
+
 joined: Callable[..., list[bytes]]
 hex_of_texts: Callable[[Sequence[str]], list[str]]
+headers: Callable[..., list[bytes]]
 try:
-    from ledger._hashbatch import hex_of_texts, joined
+    from ledger._hashbatch import headers, hex_of_texts, joined
 
     ACCELERATED = True
 except ImportError:  # built without a compiler or OpenSSL's headers
-    joined, hex_of_texts = py_joined, py_hex_of_texts
+    joined, hex_of_texts, headers = py_joined, py_hex_of_texts, py_headers
     ACCELERATED = False

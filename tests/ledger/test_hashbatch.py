@@ -1,4 +1,5 @@
-"""ledger.hashbatch: the C accelerator returns exactly what the Python reference returns.
+"""ledger.hashbatch: the C accelerator returns exactly what the Python reference returns, and
+both write headers exactly as ledger.canonical does.
 
 Random inputs (hypothesis) for both functions, and the same kinds of error for bad input:
 columns of different lengths, items that are not bytes, texts that are not str or not encodable
@@ -10,18 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger import hashbatch
+from ledger.canonical import canonical_json
 
 IMPLEMENTATIONS = [(hashbatch.py_joined, hashbatch.py_hex_of_texts)]
+HEADERS: list[Any] = [hashbatch.py_headers]
 if hashbatch.ACCELERATED:
     from ledger import _hashbatch
 
     IMPLEMENTATIONS.append((_hashbatch.joined, _hashbatch.hex_of_texts))
+    HEADERS.append(_hashbatch.headers)
 
 
 def test_the_accelerator_is_built_where_it_must_be() -> None:
@@ -67,3 +72,68 @@ def test_bad_input_raises_the_same_errors(joined: object, hex_of_texts: object) 
         hex_of_texts(["a", b"b"])  # type: ignore[operator]
     with pytest.raises(UnicodeEncodeError):
         hex_of_texts(["fine", "\ud800"])  # type: ignore[operator]
+
+
+HEADER_ROWS = st.lists(
+    st.tuples(
+        st.text(min_size=1, max_size=12),  # actor
+        st.none() | st.integers(-(2**70), 2**70),  # installation id
+        st.text(min_size=1, max_size=12),  # kind
+        st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),  # digest
+        st.none() | st.text(max_size=12),  # repository
+        st.integers(0, 2**70),  # seq
+        st.none() | st.text(max_size=12),  # subject
+        st.just("2026-11-28T12:00:00.5Z"),  # time
+    ),
+    max_size=8,
+)
+NAMES = ("actor", "installation_id", "kind", "payload_sha256", "repository", "seq", "subject")
+
+
+@given(rows=HEADER_ROWS)
+def test_headers_are_the_canonical_json_of_each_header(rows: list[tuple[Any, ...]]) -> None:
+    want = [canonical_json({**dict(zip(NAMES, r[:7], strict=True)), "time": r[7]}) for r in rows]
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(8)]
+    for implementation in HEADERS:
+        assert implementation(*columns) == want
+
+
+@pytest.mark.parametrize("headers", [hashbatch.py_headers, *HEADERS[1:]])
+def test_headers_refuse_what_cannot_be_encoded(headers: Any) -> None:
+    good = (["a"], [1], ["k"], ["0" * 64], [None], [0], [None], ["t"])
+    assert headers(*good) == [
+        canonical_json(
+            {
+                "actor": "a",
+                "installation_id": 1,
+                "kind": "k",
+                "payload_sha256": "0" * 64,
+                "repository": None,
+                "seq": 0,
+                "subject": None,
+                "time": "t",
+            }
+        )
+    ]
+    with pytest.raises(UnicodeEncodeError):
+        headers(["\ud800"], *good[1:])
+    with pytest.raises(ValueError, match="columns differ in length"):
+        headers(["a", "b"], *good[1:])
+
+
+def test_headers_escape_every_ascii_character_as_python_does() -> None:
+    text = "".join(map(chr, range(128))) + "é✓\u2028\U0001f600"
+    fields = {
+        "actor": text,
+        "installation_id": None,
+        "kind": text[::-1],
+        "payload_sha256": "f" * 64,
+        "repository": text,
+        "seq": 7,
+        "subject": '"\\',
+        "time": "2026-11-28T12:00:00Z",
+    }
+    want = [canonical_json(fields)]
+    columns = [[fields[name]] for name in (*NAMES[:3], "payload_sha256", *NAMES[4:], "time")]
+    for implementation in HEADERS:
+        assert implementation(*columns) == want
