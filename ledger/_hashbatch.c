@@ -253,7 +253,98 @@ done:
     return result;
 }
 
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1; /* uppercase too: stored hashes are lowercase, anything else is for the row path */
+}
+
+/* chain(prevs, hashes, datas) -> (leaves, last entry hash) or None: for every i, whether
+ * hashes[i] is the lowercase hex of SHA-256(bytes.fromhex(prevs[i]) || datas[i]), and the leaf
+ * hashes SHA-256(0x00 || datas[i]). None as soon as one is not (or is not 64 lowercase hex). */
+static PyObject *chain(PyObject *self, PyObject *args) {
+    PyObject *prevs_arg, *hashes_arg, *datas_arg;
+    if (!PyArg_ParseTuple(args, "OOO", &prevs_arg, &hashes_arg, &datas_arg)) return NULL;
+    PyObject *prevs = PySequence_Fast(prevs_arg, "prevs must be a sequence");
+    PyObject *hashes = prevs ? PySequence_Fast(hashes_arg, "hashes must be a sequence") : NULL;
+    PyObject *datas = hashes ? PySequence_Fast(datas_arg, "datas must be a sequence") : NULL;
+    PyObject *leaves = NULL, *result = NULL;
+    if (datas == NULL) goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(datas);
+    if (PySequence_Fast_GET_SIZE(prevs) != n || PySequence_Fast_GET_SIZE(hashes) != n) {
+        PyErr_SetString(PyExc_ValueError, "columns differ in length");
+        goto done;
+    }
+    if (n == 0) {
+        PyErr_SetString(PyExc_ValueError, "no rows");
+        goto done;
+    }
+    leaves = PyList_New(n);
+    if (leaves == NULL) goto done;
+    unsigned char entry[SHA256_DIGEST_LENGTH] = {0};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *prev = PySequence_Fast_GET_ITEM(prevs, i);
+        PyObject *hash = PySequence_Fast_GET_ITEM(hashes, i);
+        PyObject *data = PySequence_Fast_GET_ITEM(datas, i);
+        if (!PyBytes_Check(data)) {
+            PyErr_SetString(PyExc_TypeError, "datas must be bytes");
+            goto fail;
+        }
+        if (!PyUnicode_Check(prev) || !PyUnicode_Check(hash)) goto mismatch;
+        Py_ssize_t prev_len, hash_len;
+        const char *prev_hex = PyUnicode_AsUTF8AndSize(prev, &prev_len);
+        const char *hash_hex = prev_hex ? PyUnicode_AsUTF8AndSize(hash, &hash_len) : NULL;
+        if (hash_hex == NULL) { /* a lone surrogate: not hex either */
+            PyErr_Clear();
+            goto mismatch;
+        }
+        if (prev_len != 2 * SHA256_DIGEST_LENGTH || hash_len != 2 * SHA256_DIGEST_LENGTH)
+            goto mismatch;
+        unsigned char prev_raw[SHA256_DIGEST_LENGTH];
+        for (int b = 0; b < SHA256_DIGEST_LENGTH; b++) {
+            int hi = hex_value(prev_hex[2 * b]), lo = hex_value(prev_hex[2 * b + 1]);
+            if (hi < 0 || lo < 0) goto mismatch;
+            prev_raw[b] = (unsigned char)(hi << 4 | lo);
+        }
+        SHA256_CTX ctx;
+        SHA256_Init(&ctx);
+        SHA256_Update(&ctx, prev_raw, sizeof prev_raw);
+        SHA256_Update(&ctx, PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data));
+        SHA256_Final(entry, &ctx);
+        for (int b = 0; b < SHA256_DIGEST_LENGTH; b++) {
+            if (hash_hex[2 * b] != hexdigits[entry[b] >> 4] ||
+                hash_hex[2 * b + 1] != hexdigits[entry[b] & 15])
+                goto mismatch;
+        }
+        unsigned char leaf[SHA256_DIGEST_LENGTH];
+        const unsigned char zero = 0;
+        SHA256_Init(&ctx);
+        SHA256_Update(&ctx, &zero, 1);
+        SHA256_Update(&ctx, PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data));
+        SHA256_Final(leaf, &ctx);
+        PyObject *leaf_obj = PyBytes_FromStringAndSize((const char *)leaf, sizeof leaf);
+        if (leaf_obj == NULL) goto fail;
+        PyList_SET_ITEM(leaves, i, leaf_obj);
+    }
+    result = Py_BuildValue("(Oy#)", leaves, (const char *)entry, (Py_ssize_t)sizeof entry);
+    goto done;
+mismatch:
+    result = Py_NewRef(Py_None);
+    goto done;
+fail:
+    result = NULL;
+done:
+    Py_XDECREF(leaves);
+    Py_XDECREF(prevs);
+    Py_XDECREF(hashes);
+    Py_XDECREF(datas);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"chain", chain, METH_VARARGS,
+     "chain(prevs, hashes, datas): (leaf hashes, last entry hash) when every hashes[i] is the hex "
+     "SHA-256 of bytes.fromhex(prevs[i]) + datas[i], else None"},
     {"headers", headers, METH_VARARGS,
      "headers(actors, insts, kinds, digests, repos, seqs, subjects, times): each entry's leaf "
      "data (its header as canonical JSON, UTF-8)"},

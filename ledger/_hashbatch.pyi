@@ -1,6 +1,7 @@
 """Types of the C accelerator built from ledger/_hashbatch.c (see ledger/hashbatch.py)."""
 
 from collections.abc import Sequence
+from typing import Any
 
 def joined(prefix: bytes, *columns: Sequence[bytes]) -> list[bytes]: ...
 def hex_of_texts(texts: Sequence[str], /) -> list[str]: ...
@@ -15,3 +16,6 @@ def headers(
     times: Sequence[str],
     /,
 ) -> list[bytes]: ...
+def chain(
+    prevs: Sequence[Any], hashes: Sequence[Any], datas: Sequence[bytes], /
+) -> tuple[list[bytes], bytes] | None: ...

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 from ledger.canonical import _MAX_DEPTH, _c_encoder
 from ledger.entry import _HEX64, _TIME_FAST, _valid_date
-from ledger.hashbatch import headers, hex_of_texts, joined
+from ledger.hashbatch import chain, headers, hex_of_texts
 
 __all__ = ["PageOk", "check_page"]
 
@@ -138,13 +138,13 @@ def check_page(
         elif set(map(type, texts)) != _STR or not _payloads_ok(texts, digests):
             return None
         datas = headers(actors, insts, kinds, digests, repos, seqs, subjects, times)
-        entry_hashes = joined(b"", list(map(bytes.fromhex, prevs)), datas)
+        checked = chain(prevs, hashes, datas)
     except (TypeError, ValueError, StopIteration, UnicodeError, RecursionError):
         # Bad JSON, NaN, a lone surrogate, a hash that is not hex or not even a string (a
         # prev_hash equal to the entry_hash before it passes the equality checks whatever its
         # type) …: the per-row path explains.
         return None
-    if list(map(bytes.hex, entry_hashes)) != list(hashes):
+    if checked is None:
         return None
-    leaves = joined(b"\x00", datas)
-    return PageOk(leaves, entry_hashes[-1], hashes[-1], texts.count(None))
+    leaves, last_hash = checked
+    return PageOk(leaves, last_hash, hashes[-1], texts.count(None))

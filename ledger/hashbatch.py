@@ -5,7 +5,9 @@ whole-page checks.
 ``i`` (a leaf is ``joined(b"\\x00", datas)``, an entry hash ``joined(b"", prevs, datas)``, a
 level of tree nodes ``joined(b"\\x01", lefts, rights)``); ``hex_of_texts(texts)`` gives the hex
 SHA-256 of each text's UTF-8 encoding (a payload digest); ``headers(…)`` writes each entry's
-leaf data from the header columns, as ``ledger.canonical.canonical_json`` writes a header.
+leaf data from the header columns, as ``ledger.canonical.canonical_json`` writes a header;
+``chain(prevs, hashes, datas)`` checks each stored entry hash against its stored ``prev_hash``
+and leaf data and gives the leaf hashes.
 
 When the package was built with a C compiler and OpenSSL's headers, these are the C versions of
 ``ledger/_hashbatch.c``, which call OpenSSL's SHA-256 directly (about three times as fast per
@@ -18,16 +20,20 @@ Pure: no I/O.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from json.encoder import encode_basestring
 from operator import methodcaller
+from typing import Any
 
 __all__ = [
     "ACCELERATED",
+    "chain",
     "headers",
     "hex_of_texts",
     "joined",
+    "py_chain",
     "py_headers",
     "py_hex_of_texts",
     "py_joined",
@@ -36,6 +42,7 @@ __all__ = [
 _sha256 = hashlib.sha256
 _digest = methodcaller("digest")
 _hexdigest = methodcaller("hexdigest")
+_HEX64 = re.compile("[0-9a-f]{64}")
 
 
 def py_joined(prefix: bytes, *columns: Sequence[bytes]) -> list[bytes]:
@@ -96,13 +103,32 @@ def py_headers(
     return list(map(str.encode, map("".join, pieces)))
 
 
+def py_chain(
+    prevs: Sequence[Any], hashes: Sequence[Any], datas: Sequence[bytes]
+) -> tuple[list[bytes], bytes] | None:
+    """(the leaf hashes ``SHA-256(0x00 || data)``, the last entry hash) when every ``hashes[i]``
+    is the lowercase hex of ``SHA-256(bytes.fromhex(prevs[i]) || datas[i])`` and every
+    ``prevs[i]`` is 64 lowercase hex characters; else None."""
+    if not len(prevs) == len(hashes) == len(datas):
+        raise ValueError("columns differ in length")
+    if not datas:
+        raise ValueError("no rows")
+    if not all(type(p) is str and _HEX64.fullmatch(p) for p in prevs):
+        return None
+    entries = py_joined(b"", list(map(bytes.fromhex, prevs)), datas)
+    if list(map(bytes.hex, entries)) != list(hashes):
+        return None
+    return py_joined(b"\x00", datas), entries[-1]
+
+
 joined: Callable[..., list[bytes]]
 hex_of_texts: Callable[[Sequence[str]], list[str]]
 headers: Callable[..., list[bytes]]
+chain: Callable[..., tuple[list[bytes], bytes] | None]
 try:
-    from ledger._hashbatch import headers, hex_of_texts, joined
+    from ledger._hashbatch import chain, headers, hex_of_texts, joined
 
     ACCELERATED = True
 except ImportError:  # built without a compiler or OpenSSL's headers
-    joined, hex_of_texts, headers = py_joined, py_hex_of_texts, py_headers
+    joined, hex_of_texts, headers, chain = py_joined, py_hex_of_texts, py_headers, py_chain
     ACCELERATED = False

@@ -33,16 +33,18 @@ PAYLOAD = STORED_FIELDS.index("payload")
 
 
 def hashing() -> Iterator[str]:
-    """Run the body once per SHA-256 batch implementation (the C accelerator when it was built,
-    and the Python reference), patched into the modules that use them."""
-    choices = [("python", hashbatch.py_joined, hashbatch.py_hex_of_texts)]
+    """Run the body once per implementation of ledger.hashbatch (the C accelerator when it was
+    built, and the Python reference), patched into the modules that use it."""
+    names = ("joined", "hex_of_texts", "headers", "chain")
+    choices = [("python", {n: getattr(hashbatch, f"py_{n}") for n in names})]
     if hashbatch.ACCELERATED:
-        choices.append(("c", hashbatch.joined, hashbatch.hex_of_texts))
-    for name, joined, hex_of_texts in choices:
+        choices.append(("c", {n: getattr(hashbatch, n) for n in names}))
+    for name, functions in choices:
         with (
-            patch.object(ledger.columns, "joined", joined),
-            patch.object(ledger.columns, "hex_of_texts", hex_of_texts),
-            patch.object(ledger.compact_range, "joined", joined),
+            patch.object(ledger.columns, "hex_of_texts", functions["hex_of_texts"]),
+            patch.object(ledger.columns, "headers", functions["headers"]),
+            patch.object(ledger.columns, "chain", functions["chain"]),
+            patch.object(ledger.compact_range, "joined", functions["joined"]),
         ):
             yield name
 

@@ -137,3 +137,52 @@ def test_headers_escape_every_ascii_character_as_python_does() -> None:
     columns = [[fields[name]] for name in (*NAMES[:3], "payload_sha256", *NAMES[4:], "time")]
     for implementation in HEADERS:
         assert implementation(*columns) == want
+
+
+def _chain_rows(n: int) -> tuple[list[Any], list[Any], list[bytes]]:
+    prevs, hashes, datas, prev = [], [], [], bytes(32)
+    for i in range(n):
+        data = b'{"seq":%d}' % i
+        entry = hashlib.sha256(prev + data).digest()
+        prevs.append(prev.hex())
+        hashes.append(entry.hex())
+        datas.append(data)
+        prev = entry
+    return prevs, hashes, datas
+
+
+CHAINS = [hashbatch.py_chain, *([_hashbatch.chain] if hashbatch.ACCELERATED else [])]
+
+
+@given(
+    n=st.integers(1, 6),
+    edit=st.none()
+    | st.tuples(
+        st.integers(0, 5),
+        st.sampled_from(["prev", "hash"]),
+        st.sampled_from(["A" * 64, "0" * 63, "0" * 65, "g" * 64, 5, None, b"0" * 64, "\ud800"]),
+    ),
+)
+def test_chain_accepts_exactly_the_rows_whose_hashes_follow(
+    n: int, edit: tuple[int, str, Any] | None
+) -> None:
+    prevs, hashes, datas = _chain_rows(n)
+    if edit is not None and edit[0] < n:
+        (prevs if edit[1] == "prev" else hashes)[edit[0]] = edit[2]
+    intact = (prevs, hashes) == _chain_rows(n)[:2]
+    want = (
+        ([hashlib.sha256(b"\x00" + d).digest() for d in datas], bytes.fromhex(hashes[-1]))
+        if intact
+        else None
+    )
+    for chain in CHAINS:
+        assert chain(prevs, hashes, datas) == want
+
+
+@pytest.mark.parametrize("chain", CHAINS)
+def test_chain_refuses_bad_columns(chain: Any) -> None:
+    prevs, hashes, datas = _chain_rows(2)
+    with pytest.raises(ValueError, match="no rows"):
+        chain([], [], [])
+    with pytest.raises(ValueError, match="columns differ in length"):
+        chain(prevs, hashes[:1], datas)
