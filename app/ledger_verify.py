@@ -314,8 +314,8 @@ async def verify_database(
 ) -> VerifyReport:
     """Verify the whole ledger stored in a database (entries, chain, nodes, checkpoints).
 
-    A SQLite file is verified in `workers` processes (default: one per usable CPU; 1 for a
-    single pass in this process)."""
+    A SQLite file is verified in blocks by `workers` processes (default: one per usable CPU; 1:
+    block after block in this process); see `DatabaseVerification.advance_blocks`."""
     parsed = parse_checkpoints(checkpoint, earlier, public_key, origin)
     run = DatabaseVerification(checkpoint_sizes(parsed))
     async with read_snapshot(sessions) as session:
