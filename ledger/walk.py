@@ -13,8 +13,9 @@ plain rows take a fast path that accepts an entry only when every check of
 goes to ``check_entry``, which defines the semantics and explains failures.  The fast paths
 validate no pydantic model, build no dict per row and hash each byte string once.
 
-Lists of stored rows first try :func:`ledger.columns.check_page`, which checks a whole page at
-C speed; a page it does not accept goes row by row.
+Pages of entries first try :func:`ledger.columns.check_page` (stored rows) or
+:func:`~ledger.columns.check_api_page` (API mappings), which check a whole page column by column;
+a page they do not accept goes row by row.
 
 With ``keep_nodes`` the walk also records, level by level, every perfect-subtree hash it
 completes (what the node table must hold); :meth:`ChainWalk.take_nodes` hands them over.
@@ -34,7 +35,7 @@ from json.encoder import encode_basestring as _q
 from typing import Any, NamedTuple
 
 from ledger.canonical import _MAX_DEPTH, _fast_encode, canonical_json
-from ledger.columns import check_page
+from ledger.columns import check_api_page, check_page
 from ledger.compact_range import LogAccumulator, fold, merkle_extend
 from ledger.entry import _HEX64, _TIME_FAST, GENESIS_PREV_HASH, _valid_date
 from ledger.entry_checks import BadEntry, check_entry, stored_to_api
@@ -50,7 +51,7 @@ _scan: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
 )
 
 
-_PAGE = 4096  # rows per columnar check when stored rows come from an iterator
+_PAGE = 2048  # entries per columnar check
 
 
 class Block(NamedTuple):
@@ -157,19 +158,24 @@ class ChainWalk:
 
     def feed(self, items: Iterable[Any]) -> bool:
         """Verify the next entries (API mappings or Entry objects); False once one is bad."""
-        return self._feed(items, stored=False)
+        return self._feed_pages(items, stored=False)
 
     def feed_stored(self, rows: Iterable[Any]) -> bool:
         """Verify the next stored rows (``STORED_FIELDS`` tuples); False once one is bad."""
-        if isinstance(rows, list | tuple):
-            return self._feed_page(rows)
-        items = iter(rows)
-        while self.bad is None and (page := list(islice(items, _PAGE))):
-            self._feed_page(page)
+        return self._feed_pages(rows, stored=True)
+
+    def _feed_pages(self, items: Iterable[Any], stored: bool) -> bool:
+        # Pages of _PAGE: each column of a page stays in the CPU's caches while it is checked.
+        if isinstance(items, list | tuple) and len(items) <= _PAGE:
+            return self._feed_page(items, stored)
+        rest = iter(items)
+        while self.bad is None and (page := list(islice(rest, _PAGE))):
+            self._feed_page(page, stored)
         return self.bad is None
 
-    def _feed_page(self, rows: Sequence[Any]) -> bool:
+    def _feed_page(self, rows: Sequence[Any], stored: bool) -> bool:
         """The columnar check, page by page, cut at wanted sizes; row by row where it fails."""
+        check = check_page if stored else check_api_page
         done = 0
         while done < len(rows) and self.bad is None:
             end = len(rows)
@@ -177,9 +183,9 @@ class ChainWalk:
                 if self.size < size < self.size + end - done:
                     end = done + size - self.size
             page = rows[done:end]
-            ok = check_page(page, self.size, self._prev_hex, self._dates)
+            ok = check(page, self.size, self._prev_hex, self._dates)
             if ok is None:
-                self._feed(page, stored=True)
+                self._feed(page, stored)
             else:
                 merkle_extend(self._stack, self.size - self.start, ok.leaves, self._levels)
                 self.size += len(page)

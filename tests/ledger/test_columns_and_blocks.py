@@ -9,6 +9,8 @@ give what one walk over the whole log gives: size, root, head, roots at checkpoi
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 from unittest.mock import patch
@@ -22,7 +24,7 @@ import ledger.columns
 import ledger.compact_range
 from ledger import hashbatch
 from ledger.canonical import canonical_json
-from ledger.columns import check_page
+from ledger.columns import check_api_page, check_page
 from ledger.compact_range import merkle_extend
 from ledger.entry import GENESIS_PREV_HASH
 from ledger.entry_checks import STORED_FIELDS, stored_to_api
@@ -227,3 +229,43 @@ def test_a_misaligned_block_is_refused() -> None:
     assert part.feed_stored(rows[4:12])  # 8 entries cannot sit at 4
     with pytest.raises(ValueError, match="a block of 8 entries cannot start at 4"):
         walk.join(part.block())
+
+
+def _api_items(n: int) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = [e.to_api() for e in build(n)]
+    items[3] = {**items[3], "payload": None, "purged": True}
+    items[5]["leaf_hash"] = hash_leaf(canonical_json(build(n)[5].header.fields())).hex()
+    return items
+
+
+def test_a_well_formed_api_page_is_accepted_whole() -> None:
+    items = _api_items(12)
+    for _ in hashing():
+        ok = check_api_page(items, 0, GENESIS_PREV_HASH.hex(), set())
+        assert ok is not None and ok.purged == 1
+        assert ok.leaves == [hash_leaf(canonical_json(e.header.fields())) for e in build(12)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(edits=EDITS)
+def test_check_api_page_accepts_only_what_the_thorough_check_accepts(
+    edits: list[tuple[int, str, Any]],
+) -> None:
+    items = _api_items(12)
+    for index, name, value in edits:
+        if name == "payload" and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        items[index] = {**items[index], name: value}
+    want = reference(items)
+    for _ in hashing():
+        ok = check_api_page(items, 0, GENESIS_PREV_HASH.hex(), set())
+        if ok is not None:
+            assert want["bad"] is None and want["size"] == 12
+            acc = LogAccumulator()
+            for leaf in ok.leaves:
+                acc.append(leaf)
+            got = (acc.root(), ok.last_hash, ok.purged)
+            assert got == (want["root"], want["head"], want["purged"])
+        elif not edits:
+            pytest.fail("an untouched page must be accepted")
