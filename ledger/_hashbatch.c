@@ -3,7 +3,8 @@
  * The verifier hashes a few short byte strings per ledger entry. Through hashlib each costs a
  * hash object and OpenSSL's EVP dispatch (about 0.5 us for 250 bytes here, most of it set-up);
  * OpenSSL's direct SHA-256 functions on a stack context take about 0.2 us, and only the results
- * become Python objects. ledger/hashbatch.py has the same two functions in Python (the
+ * become Python objects. The leaf data is written here too (headers), and a page's chain checked
+ * in one pass (chain). ledger/hashbatch.py has the same four functions in Python (the
  * reference, used when this module was not built); the tests check that both agree.
  *
  * SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, which is what costs
