@@ -18,6 +18,23 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
+/* out[c] = args[c] as a fast sequence, for c from `first` on; their common length, or -1 with
+ * an exception set (the caller releases whatever out[] holds either way). */
+static Py_ssize_t gather_columns(PyObject *args, Py_ssize_t first, PyObject **out) {
+    Py_ssize_t n = -1;
+    for (Py_ssize_t c = first; c < PyTuple_GET_SIZE(args); c++) {
+        out[c] = PySequence_Fast(PyTuple_GET_ITEM(args, c), "columns must be sequences");
+        if (out[c] == NULL) return -1;
+        Py_ssize_t len = PySequence_Fast_GET_SIZE(out[c]);
+        if (n >= 0 && len != n) {
+            PyErr_SetString(PyExc_ValueError, "columns differ in length");
+            return -1;
+        }
+        n = len;
+    }
+    return n;
+}
+
 /* joined(prefix, *columns) -> [SHA-256(prefix || columns[0][i] || columns[1][i] ...)] */
 static PyObject *joined(PyObject *self, PyObject *args) {
     Py_ssize_t ncols = PyTuple_GET_SIZE(args);
@@ -33,17 +50,8 @@ static PyObject *joined(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t n = -1;
-    for (Py_ssize_t c = 1; c < ncols; c++) {
-        seqs[c] = PySequence_Fast(PyTuple_GET_ITEM(args, c), "columns must be sequences");
-        if (seqs[c] == NULL) goto done;
-        Py_ssize_t len = PySequence_Fast_GET_SIZE(seqs[c]);
-        if (n >= 0 && len != n) {
-            PyErr_SetString(PyExc_ValueError, "columns differ in length");
-            goto done;
-        }
-        n = len;
-    }
+    Py_ssize_t n = gather_columns(args, 1, seqs);
+    if (n < 0) goto done;
     result = PyList_New(n);
     if (result == NULL) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -212,17 +220,8 @@ static PyObject *headers(PyObject *self, PyObject *args) {
     PyObject *cols[NCOLS] = {NULL};
     PyObject *result = NULL;
     Buf b = {NULL, 0, 0};
-    Py_ssize_t n = -1;
-    for (int c = 0; c < NCOLS; c++) {
-        cols[c] = PySequence_Fast(PyTuple_GET_ITEM(args, c), "columns must be sequences");
-        if (cols[c] == NULL) goto done;
-        Py_ssize_t len = PySequence_Fast_GET_SIZE(cols[c]);
-        if (n >= 0 && len != n) {
-            PyErr_SetString(PyExc_ValueError, "columns differ in length");
-            goto done;
-        }
-        n = len;
-    }
+    Py_ssize_t n = gather_columns(args, 0, cols);
+    if (n < 0) goto done;
     result = PyList_New(n);
     if (result == NULL) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -264,18 +263,15 @@ static int hex_value(char c) {
  * hashes[i] is the lowercase hex of SHA-256(bytes.fromhex(prevs[i]) || datas[i]), and the leaf
  * hashes SHA-256(0x00 || datas[i]). None as soon as one is not (or is not 64 lowercase hex). */
 static PyObject *chain(PyObject *self, PyObject *args) {
-    PyObject *prevs_arg, *hashes_arg, *datas_arg;
-    if (!PyArg_ParseTuple(args, "OOO", &prevs_arg, &hashes_arg, &datas_arg)) return NULL;
-    PyObject *prevs = PySequence_Fast(prevs_arg, "prevs must be a sequence");
-    PyObject *hashes = prevs ? PySequence_Fast(hashes_arg, "hashes must be a sequence") : NULL;
-    PyObject *datas = hashes ? PySequence_Fast(datas_arg, "datas must be a sequence") : NULL;
-    PyObject *leaves = NULL, *result = NULL;
-    if (datas == NULL) goto done;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(datas);
-    if (PySequence_Fast_GET_SIZE(prevs) != n || PySequence_Fast_GET_SIZE(hashes) != n) {
-        PyErr_SetString(PyExc_ValueError, "columns differ in length");
-        goto done;
+    if (PyTuple_GET_SIZE(args) != 3) {
+        PyErr_SetString(PyExc_TypeError, "chain() takes prevs, hashes and datas");
+        return NULL;
     }
+    PyObject *cols[3] = {NULL};
+    PyObject *leaves = NULL, *result = NULL;
+    Py_ssize_t n = gather_columns(args, 0, cols);
+    PyObject *prevs = cols[0], *hashes = cols[1], *datas = cols[2];
+    if (n < 0) goto done;
     if (n == 0) {
         PyErr_SetString(PyExc_ValueError, "no rows");
         goto done;
@@ -336,9 +332,7 @@ fail:
     result = NULL;
 done:
     Py_XDECREF(leaves);
-    Py_XDECREF(prevs);
-    Py_XDECREF(hashes);
-    Py_XDECREF(datas);
+    for (int c = 0; c < 3; c++) Py_XDECREF(cols[c]);
     return result;
 }
 
