@@ -10,7 +10,8 @@ import httpx
 
 from app.ledger_verify import Finding, merge
 from ledger.checkpoint import CheckpointError, parse_and_verify_checkpoint
-from ledger.merkle import ProofError, verify_consistency
+from ledger.merkle import ProofError
+from ledger.merkle_verify import verify_consistency
 from ledger.verify import VerifyReport, verify_entries
 
 

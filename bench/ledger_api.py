@@ -44,7 +44,7 @@ from app.settings import Settings  # noqa: E402
 from app.tables import LedgerEntry, LedgerHead, LedgerNode  # noqa: E402
 from ledger.canonical import canonical_json  # noqa: E402
 from ledger.entry import format_time  # noqa: E402
-from ledger.merkle import naive_consistency_proof, naive_inclusion_proof  # noqa: E402
+from ledger.merkle_reference import naive_consistency_proof, naive_inclusion_proof  # noqa: E402
 
 ENTRIES = int(os.environ.get("BENCH_LEDGER_ENTRIES", "20000"))
 SERVED = int(os.environ.get("BENCH_PROOFS", "300"))

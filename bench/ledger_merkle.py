@@ -25,19 +25,14 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ledger.merkle import (
+from ledger.merkle import NodeID, ProofPlan, consistency_plan, hash_leaf, inclusion_plan
+from ledger.merkle_reference import (
     MemoryTree,
-    NodeID,
-    ProofPlan,
-    consistency_plan,
-    hash_leaf,
-    inclusion_plan,
     naive_consistency_proof,
     naive_inclusion_proof,
     naive_root,
-    verify_consistency,
-    verify_inclusion,
 )
+from ledger.merkle_verify import verify_consistency, verify_inclusion
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
 PROOFS = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000

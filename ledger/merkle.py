@@ -35,24 +35,20 @@ Every root or proof costs at most about ``2 * log2(size)`` node lookups and
 ``log2(size)`` hashes; an append costs ``1 + trailing_ones(size)`` lookups
 and hashes (amortised 2).
 
-Verification (:func:`verify_inclusion`, :func:`verify_consistency`) follows
-RFC 9162 §2.1.3.2 and §2.1.4.2 and raises :class:`ProofError`.
-:class:`MemoryTree` is an in-memory reference log, and :func:`naive_root`,
-:func:`naive_inclusion_proof` and :func:`naive_consistency_proof` are direct,
-O(n) transcriptions of the RFC 6962 definitions for tests and benchmarks.
+Verifying proofs is :mod:`ledger.merkle_verify`'s job; :mod:`ledger.merkle_reference`
+holds an in-memory log and direct O(n) transcriptions of the RFC 6962 definitions
+for tests and benchmarks.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
-    "MemoryNodeStore",
-    "MemoryTree",
     "NodeGetter",
     "NodeID",
     "ProofError",
@@ -60,6 +56,7 @@ __all__ = [
     "append",
     "append_nodes",
     "append_plan",
+    "check_size",
     "compact_range",
     "consistency_plan",
     "consistency_proof",
@@ -67,13 +64,9 @@ __all__ = [
     "hash_leaf",
     "inclusion_plan",
     "inclusion_proof",
-    "naive_consistency_proof",
-    "naive_inclusion_proof",
-    "naive_root",
     "root",
     "root_plan",
-    "verify_consistency",
-    "verify_inclusion",
+    "split_size",
 ]
 
 HASH_SIZE = 32
@@ -127,7 +120,7 @@ NodeGetter = Callable[[NodeID], bytes]
 """Returns the stored hash of a perfect-subtree node (raise ``KeyError`` if absent)."""
 
 
-def _check_size(name: str, value: int) -> None:
+def check_size(name: str, value: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
 
@@ -139,8 +132,8 @@ def compact_range(begin: int, end: int) -> list[NodeID]:
     along the left border and shrink along the right border.  For ``begin ==
     0`` it is one node per set bit of ``end``, largest first.
     """
-    _check_size("begin", begin)
-    _check_size("end", end)
+    check_size("begin", begin)
+    check_size("end", end)
     if begin > end:
         raise ValueError(f"compact range begin {begin} > end {end}")
     if begin == 0:
@@ -219,7 +212,7 @@ class ProofPlan:
         return self.assemble(nodes)[0]
 
 
-def _split(n: int) -> int:
+def split_size(n: int) -> int:
     """The largest power of two strictly smaller than ``n`` (``n >= 2``)."""
     return 1 << ((n - 1).bit_length() - 1)
 
@@ -230,7 +223,7 @@ def root_plan(size: int) -> ProofPlan:
     Fetch ``plan.node_ids`` and call ``plan.assemble_root(...)``; for ``size ==
     0`` nothing needs fetching and the root is :data:`EMPTY_ROOT`.
     """
-    _check_size("size", size)
+    check_size("size", size)
     if size == 0:
         return ProofPlan(())
     return ProofPlan((tuple(compact_range(0, size)),))
@@ -242,14 +235,14 @@ def inclusion_plan(index: int, size: int) -> ProofPlan:
     The resulting proof is ordered from the leaf's sibling up to the root's
     child, as in the RFC (``PATH(m, D[n])``).
     """
-    _check_size("index", index)
-    _check_size("size", size)
+    check_size("index", index)
+    check_size("size", size)
     if index >= size:
         raise ValueError(f"leaf index {index} is not in a tree of size {size}")
     groups: list[tuple[NodeID, ...]] = []
     lo, hi = 0, size
     while hi - lo > 1:
-        k = _split(hi - lo)
+        k = split_size(hi - lo)
         if index < lo + k:
             groups.append(tuple(compact_range(lo + k, hi)))
             hi = lo + k
@@ -265,8 +258,8 @@ def consistency_plan(size1: int, size2: int) -> ProofPlan:
 
     Requires ``0 < size1 <= size2``; equal sizes give an empty proof.
     """
-    _check_size("size1", size1)
-    _check_size("size2", size2)
+    check_size("size1", size1)
+    check_size("size2", size2)
     if size1 == 0:
         raise ValueError("a consistency proof from the empty tree is meaningless (size1 = 0)")
     if size1 > size2:
@@ -275,7 +268,7 @@ def consistency_plan(size1: int, size2: int) -> ProofPlan:
     lo, hi, m, whole = 0, size2, size1, True
     # SUBPROOF(m, D[lo:hi], whole), m relative to lo.
     while m != hi - lo:
-        k = _split(hi - lo)
+        k = split_size(hi - lo)
         if m <= k:
             groups.append(tuple(compact_range(lo + k, hi)))
             hi = lo + k
@@ -307,7 +300,7 @@ def consistency_proof(size1: int, size2: int, get: NodeGetter) -> list[bytes]:
 
 def append_plan(size: int) -> list[NodeID]:
     """Stored nodes needed to append leaf number ``size`` (its left siblings, bottom-up)."""
-    _check_size("size", size)
+    check_size("size", size)
     needed: list[NodeID] = []
     level, index = 0, size
     while index & 1:
@@ -325,7 +318,7 @@ def append_nodes(
     Returns ``[(NodeID(0, size), leaf_hash), (parent, hash), ...]`` -- the leaf
     and every perfect subtree that the new leaf completes.
     """
-    _check_size("size", size)
+    check_size("size", size)
     if len(leaf_hash) != HASH_SIZE:
         raise ValueError(f"leaf hash must be {HASH_SIZE} bytes, got {len(leaf_hash)}")
     plan = append_plan(size)
@@ -346,286 +339,3 @@ def append_nodes(
 def append(size: int, leaf_hash: bytes, get: NodeGetter) -> list[tuple[NodeID, bytes]]:
     """Append leaf number ``size``: the new perfect-subtree nodes to store (compact-range merge)."""
     return append_nodes(size, leaf_hash, [get(node) for node in append_plan(size)])
-
-
-# --------------------------------------------------------------------------------------
-# Verification (RFC 9162 §2.1.3.2 and §2.1.4.2)
-# --------------------------------------------------------------------------------------
-
-
-def _check_hash(value: object, what: str) -> bytes:
-    if not isinstance(value, bytes | bytearray | memoryview):
-        raise ProofError(f"{what} must be bytes, got {type(value).__name__}")
-    value = bytes(value)
-    if len(value) == 0:
-        raise ProofError(f"{what} is a zero-length hash")
-    return value
-
-
-def _check_proof(proof: Iterable[bytes]) -> list[bytes]:
-    out = []
-    for i, element in enumerate(proof):
-        element = _check_hash(element, f"proof element {i}")
-        if len(element) != HASH_SIZE:
-            raise ProofError(f"proof element {i} is {len(element)} bytes, not {HASH_SIZE}")
-        out.append(element)
-    return out
-
-
-def _check_index(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ProofError(f"{name} must be a non-negative integer, got {value!r}")
-    return value
-
-
-def _inclusion_proof_length(index: int, size: int) -> int:
-    # Levels below the point where the paths to `index` and `size - 1` diverge,
-    # plus one left sibling per set bit of `index` above it.
-    inner = (index ^ (size - 1)).bit_length()
-    return inner + bin(index >> inner).count("1")
-
-
-def verify_inclusion(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> None:
-    """Check that ``leaf_hash`` is leaf ``index`` of the tree of ``size`` with ``root``.
-
-    RFC 9162 §2.1.3.2.  Raises :class:`ProofError` on any failure, including a
-    leaf hash that is not 32 bytes, zero-length or wrong-length proof
-    elements and a proof of the wrong length.
-    """
-    index = _check_index("leaf index", index)
-    size = _check_index("tree size", size)
-    leaf_hash = _check_hash(leaf_hash, "leaf hash")
-    root = _check_hash(root, "root hash")
-    if len(leaf_hash) != HASH_SIZE:
-        raise ProofError(f"leaf hash is {len(leaf_hash)} bytes, not {HASH_SIZE}")
-    if index >= size:
-        raise ProofError(f"leaf index {index} is not in a tree of size {size}")
-    path = _check_proof(proof)
-    want = _inclusion_proof_length(index, size)
-    if len(path) != want:
-        raise ProofError(
-            f"inclusion proof for leaf {index} in a tree of size {size} must have "
-            f"{want} hashes, got {len(path)}"
-        )
-    # RFC 9162 §2.1.3.2, steps 2-5.
-    fn, sn, r = index, size - 1, leaf_hash
-    for p in path:
-        if sn == 0:
-            raise ProofError("inclusion proof is longer than the path to the root")
-        if fn & 1 or fn == sn:
-            r = hash_children(p, r)
-            while fn and not fn & 1:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = hash_children(r, p)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise ProofError("inclusion proof is shorter than the path to the root")
-    if r != root:
-        raise ProofError(
-            f"inclusion proof for leaf {index} does not lead to the given root of the "
-            f"tree of size {size} (computed {r.hex()}, expected {root.hex()})"
-        )
-
-
-def verify_consistency(
-    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
-) -> None:
-    """Check that the tree of ``size2`` with ``root2`` extends the tree of ``size1`` with ``root1``.
-
-    RFC 9162 §2.1.4.2.  Conventions for the edge cases (as transparency-dev/merkle):
-    ``size1 == 0`` is always an error (a proof from the empty tree proves
-    nothing); ``size1 == size2`` needs an empty proof and ``root1 == root2``;
-    zero-length hashes are errors.  Raises :class:`ProofError`.
-    """
-    size1 = _check_index("size1", size1)
-    size2 = _check_index("size2", size2)
-    root1 = _check_hash(root1, "first root hash")
-    root2 = _check_hash(root2, "second root hash")
-    path = _check_proof(proof)
-    if size2 < size1:
-        raise ProofError(f"size2 {size2} is smaller than size1 {size1}")
-    if size1 == 0:
-        raise ProofError("consistency with the empty tree (size1 = 0) cannot be proven")
-    if size1 == size2:
-        if path:
-            raise ProofError("trees of equal size need an empty consistency proof")
-        if root1 != root2:
-            raise ProofError(f"trees of equal size {size1} have different roots")
-        return
-    # RFC 9162 §2.1.4.2.
-    if not path:
-        raise ProofError("consistency proof is empty")
-    want = _consistency_proof_length(size1, size2)
-    if len(path) != want:
-        raise ProofError(
-            f"consistency proof from {size1} to {size2} must have {want} hashes, got {len(path)}"
-        )
-    if size1 & (size1 - 1) == 0:  # step 2: first is a power of two
-        path = [root1, *path]
-    fn, sn = size1 - 1, size2 - 1  # step 3
-    while fn & 1:  # step 4
-        fn >>= 1
-        sn >>= 1
-    fr = sr = path[0]  # step 5
-    for c in path[1:]:  # step 6
-        if sn == 0:
-            raise ProofError("consistency proof is longer than needed")
-        if fn & 1 or fn == sn:
-            fr = hash_children(c, fr)
-            sr = hash_children(c, sr)
-            while fn and not fn & 1:
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = hash_children(sr, c)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:  # step 7
-        raise ProofError("consistency proof is shorter than needed")
-    if fr != root1:
-        raise ProofError(
-            f"consistency proof does not lead to the first root (size {size1}): "
-            f"computed {fr.hex()}, expected {root1.hex()}"
-        )
-    if sr != root2:
-        raise ProofError(
-            f"consistency proof does not lead to the second root (size {size2}): "
-            f"computed {sr.hex()}, expected {root2.hex()}"
-        )
-
-
-def _consistency_proof_length(size1: int, size2: int) -> int:
-    """Length of the RFC 6962 consistency proof for ``0 < size1 < size2``."""
-    # The proof is the inclusion path of the rightmost perfect subtree of the
-    # old tree (height `shift`) in the new tree, plus that subtree's own hash
-    # unless size1 is a power of two (then the verifier already knows it).
-    shift = (size1 & -size1).bit_length() - 1
-    inner = ((size1 - 1) ^ (size2 - 1)).bit_length()
-    border = bin((size1 - 1) >> inner).count("1")
-    seed = 0 if size1 & (size1 - 1) == 0 else 1
-    return seed + inner - shift + border
-
-
-# --------------------------------------------------------------------------------------
-# In-memory reference implementation
-# --------------------------------------------------------------------------------------
-
-
-class MemoryNodeStore:
-    """A dict of perfect-subtree nodes: the in-memory stand-in for the node table."""
-
-    __slots__ = ("nodes",)
-
-    def __init__(self) -> None:
-        self.nodes: dict[NodeID, bytes] = {}
-
-    def get(self, node: NodeID) -> bytes:
-        try:
-            return self.nodes[node]
-        except KeyError:
-            raise KeyError(f"node {node} is not stored") from None
-
-    def put_many(self, items: Iterable[tuple[NodeID, bytes]]) -> None:
-        for node, value in items:
-            old = self.nodes.get(node)
-            if old is not None and old != value:
-                raise ValueError(f"node {node} already stored with a different hash")
-            self.nodes[node] = value
-
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-
-class MemoryTree:
-    """An append-only RFC 6962 log kept in a :class:`MemoryNodeStore`.
-
-    Any earlier size can be proven against, since stored nodes never change.
-    """
-
-    def __init__(self, store: MemoryNodeStore | None = None, size: int = 0) -> None:
-        self.store = store if store is not None else MemoryNodeStore()
-        self.size = size
-
-    def append(self, leaf_hash: bytes) -> int:
-        """Append one leaf hash; returns its index."""
-        index = self.size
-        self.store.put_many(append(index, leaf_hash, self.store.get))
-        self.size = index + 1
-        return index
-
-    def append_data(self, data: bytes) -> int:
-        """Append raw leaf data (hashed with :func:`hash_leaf`); returns its index."""
-        return self.append(hash_leaf(data))
-
-    def root(self, size: int | None = None) -> bytes:
-        return root(self._size(size), self.store.get)
-
-    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
-        return inclusion_proof(index, self._size(size), self.store.get)
-
-    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
-        return consistency_proof(size1, self._size(size2), self.store.get)
-
-    def leaf_hash(self, index: int) -> bytes:
-        if not 0 <= index < self.size:
-            raise IndexError(f"leaf {index} is not in a tree of size {self.size}")
-        return self.store.get(NodeID(0, index))
-
-    def _size(self, size: int | None) -> int:
-        if size is None:
-            return self.size
-        _check_size("size", size)
-        if size > self.size:
-            raise ValueError(f"tree size {size} is beyond the current size {self.size}")
-        return size
-
-
-# --------------------------------------------------------------------------------------
-# Naive O(n) reference (RFC 6962 §2.1 definitions, recursion on lists) -- tests/bench only
-# --------------------------------------------------------------------------------------
-
-
-def naive_root(leaves: Sequence[bytes]) -> bytes:
-    """MTH over the given *leaf hashes*, recomputed from scratch (O(n) hashes)."""
-    n = len(leaves)
-    if n == 0:
-        return EMPTY_ROOT
-    if n == 1:
-        return leaves[0]
-    k = _split(n)
-    return hash_children(naive_root(leaves[:k]), naive_root(leaves[k:]))
-
-
-def naive_inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
-    """RFC 6962 §2.1.1 ``PATH(m, D[n])`` over leaf hashes, recomputed from scratch."""
-    n = len(leaves)
-    if not 0 <= index < n:
-        raise ValueError(f"leaf index {index} is not in a tree of size {n}")
-    if n == 1:
-        return []
-    k = _split(n)
-    if index < k:
-        return [*naive_inclusion_proof(leaves[:k], index), naive_root(leaves[k:])]
-    return [*naive_inclusion_proof(leaves[k:], index - k), naive_root(leaves[:k])]
-
-
-def naive_consistency_proof(leaves: Sequence[bytes], size1: int) -> list[bytes]:
-    """RFC 6962 §2.1.2 ``PROOF(m, D[n])`` over leaf hashes, recomputed from scratch."""
-    n = len(leaves)
-    if not 0 < size1 <= n:
-        raise ValueError(f"consistency proof needs 0 < size1 <= {n}, got {size1}")
-
-    def subproof(m: int, d: Sequence[bytes], whole: bool) -> list[bytes]:
-        if m == len(d):
-            return [] if whole else [naive_root(d)]
-        k = _split(len(d))
-        if m <= k:
-            return [*subproof(m, d[:k], whole), naive_root(d[k:])]
-        return [*subproof(m - k, d[k:], False), naive_root(d[:k])]
-
-    return subproof(size1, leaves, True)

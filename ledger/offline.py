@@ -18,7 +18,8 @@ from typing import Any
 
 from ledger.checkpoint import Checkpoint, CheckpointError, parse_and_verify_checkpoint
 from ledger.entry_checks import BadEntry, check_entry
-from ledger.merkle import ProofError, hash_leaf, verify_consistency, verify_inclusion
+from ledger.merkle import ProofError, hash_leaf
+from ledger.merkle_verify import verify_consistency, verify_inclusion
 
 __all__ = [
     "OfflineError",

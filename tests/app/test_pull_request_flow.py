@@ -252,7 +252,8 @@ async def test_ledger_tree_nodes_match_the_rfc6962_root(
     client: httpx.AsyncClient, services: Services, worker: InboxWorker, github: respx.MockRouter
 ) -> None:
     from app.ledger_store import fetch_nodes
-    from ledger.merkle import naive_root, root_plan
+    from ledger.merkle import root_plan
+    from ledger.merkle_reference import naive_root
 
     mock_pull_request_api(github)
     for action in ("opened", "synchronize"):

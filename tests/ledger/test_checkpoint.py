@@ -28,7 +28,7 @@ from ledger.checkpoint import (
     sign_note,
     verifier_key,
 )
-from ledger.merkle import MemoryTree
+from ledger.merkle_reference import MemoryTree
 
 # Test literals from golang.org/x/mod sumdb/note/note_test.go (BSD-3-Clause): Go's own
 # signer/verifier keys and the exact signed note Go produces with them.

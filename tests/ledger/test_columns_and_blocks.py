@@ -28,7 +28,8 @@ from ledger.columns import PageOk, check_api_page, check_page
 from ledger.compact_range import merkle_extend
 from ledger.entry import GENESIS_PREV_HASH
 from ledger.entry_checks import STORED_FIELDS, stored_to_api
-from ledger.merkle import MemoryTree, hash_leaf
+from ledger.merkle import hash_leaf
+from ledger.merkle_reference import MemoryTree
 from ledger.walk import ChainWalk, LogAccumulator, fold
 
 PAYLOAD = STORED_FIELDS.index("payload")

@@ -15,7 +15,7 @@ from ledger.checkpoint import (
     verifier_key,
 )
 from ledger.entry import GENESIS_PREV_HASH, Entry, leaf_data, leaf_hash
-from ledger.merkle import MemoryTree
+from ledger.merkle_reference import MemoryTree
 from ledger.verify import verify_entries
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "ledger.md").read_text(encoding="utf-8")

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from ledger.merkle import (
     EMPTY_ROOT,
-    MemoryTree,
     NodeID,
     ProofError,
     append,
@@ -23,14 +22,16 @@ from ledger.merkle import (
     consistency_proof,
     inclusion_plan,
     inclusion_proof,
+    root,
+    root_plan,
+)
+from ledger.merkle_reference import (
+    MemoryTree,
     naive_consistency_proof,
     naive_inclusion_proof,
     naive_root,
-    root,
-    root_plan,
-    verify_consistency,
-    verify_inclusion,
 )
+from ledger.merkle_verify import verify_consistency, verify_inclusion
 
 MAX_SIZE = 1500
 

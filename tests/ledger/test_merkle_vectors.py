@@ -9,20 +9,14 @@ from typing import Any
 
 import pytest
 
-from ledger.merkle import (
-    EMPTY_ROOT,
+from ledger.merkle import EMPTY_ROOT, NodeID, ProofError, hash_children, hash_leaf, root_plan
+from ledger.merkle_reference import (
     MemoryTree,
-    NodeID,
-    ProofError,
-    hash_children,
-    hash_leaf,
     naive_consistency_proof,
     naive_inclusion_proof,
     naive_root,
-    root_plan,
-    verify_consistency,
-    verify_inclusion,
 )
+from ledger.merkle_verify import verify_consistency, verify_inclusion
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "merkle"
 PROBES = FIXTURES / "transparency-dev-merkle-testdata"

@@ -19,7 +19,8 @@ from support.ledger_rows import EDITS, apply_stored, build, reference, rehash_ro
 
 from ledger.canonical import canonical_json
 from ledger.entry_checks import STORED_FIELDS, stored_to_api
-from ledger.merkle import MemoryTree, hash_leaf
+from ledger.merkle import hash_leaf
+from ledger.merkle_reference import MemoryTree
 from ledger.verify import verify_entries, verify_stored
 from ledger.walk import ChainWalk
 

@@ -15,7 +15,8 @@ from app.auditors import add_auditor, revoke_auditor
 from app.ledger_admin import purge
 from app.main import Services
 from ledger.checkpoint import parse_and_verify_checkpoint
-from ledger.merkle import naive_root, verify_consistency, verify_inclusion
+from ledger.merkle_reference import naive_root
+from ledger.merkle_verify import verify_consistency, verify_inclusion
 from ledger.verify import verify_entries
 
 

@@ -26,7 +26,7 @@ from app.settings import Settings
 from app.tables import LedgerCheckpoint
 from app.worker import InboxWorker
 from ledger.checkpoint import parse_and_verify_checkpoint
-from ledger.merkle import naive_root
+from ledger.merkle_reference import naive_root
 
 
 async def _count(services: Services) -> int:

@@ -30,7 +30,7 @@ from app.ledger_verify import verify_database
 from app.settings import Settings
 from app.tables import LedgerCheckpoint, LedgerEntry
 from ledger.checkpoint import parse_and_verify_checkpoint
-from ledger.merkle import naive_root
+from ledger.merkle_reference import naive_root
 
 WRITERS = 8
 EACH = 500

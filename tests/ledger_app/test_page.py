@@ -15,7 +15,7 @@ from app.auditors import add_auditor, revoke_auditor
 from app.checkpoints import checkpoint_now
 from app.ledger_keys import signing_key
 from app.main import Services
-from ledger.merkle import naive_root
+from ledger.merkle_reference import naive_root
 
 
 def _text(html: str) -> str:

@@ -16,7 +16,8 @@ from app.main import Services
 from ledger.canonical import canonical_json
 from ledger.checkpoint import parse_and_verify_checkpoint
 from ledger.entry import header_fields
-from ledger.merkle import hash_leaf, verify_consistency, verify_inclusion
+from ledger.merkle import hash_leaf
+from ledger.merkle_verify import verify_consistency, verify_inclusion
 from ledger.verify import verify_entries
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
