@@ -21,8 +21,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app.settings import Settings
-from ledger.checkpoint import (
-    CheckpointError,
+from ledger.checkpoint import CheckpointError
+from ledger.signing_keys import (
     generate_key,
     key_id,
     load_private_key,

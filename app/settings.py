@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.checkpoint import CheckpointError, load_private_key
+from ledger.checkpoint import CheckpointError
+from ledger.signing_keys import load_private_key
 
 _HINTS: dict[str, str] = {
     "app_id": "set MAESTRO_APP_ID to the numeric App ID shown on the GitHub App's settings page",

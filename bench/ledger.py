@@ -55,10 +55,11 @@ from app.migrate import upgrade_async  # noqa: E402
 from app.tables import LedgerEntry  # noqa: E402
 from bench.ledger_api import build  # noqa: E402
 from ledger.canonical import canonical_json  # noqa: E402
-from ledger.checkpoint import generate_key, sign_checkpoint  # noqa: E402
+from ledger.checkpoint import sign_checkpoint  # noqa: E402
 from ledger.entry import HEADER_FIELDS  # noqa: E402
 from ledger.entry_checks import stored_to_api  # noqa: E402
 from ledger.merkle_verify import verify_consistency, verify_inclusion  # noqa: E402
+from ledger.signing_keys import generate_key  # noqa: E402
 from ledger.verify import verify_entries  # noqa: E402
 
 PROOF_ENTRIES = int(os.environ.get("BENCH_LEDGER_PROOF_ENTRIES", "1000000"))

@@ -150,8 +150,9 @@ def main() -> None:
 
 
 def bench_verify() -> None:
-    from ledger.checkpoint import generate_key, sign_checkpoint
+    from ledger.checkpoint import sign_checkpoint
     from ledger.entry import GENESIS_PREV_HASH, Entry, leaf_hash
+    from ledger.signing_keys import generate_key
     from ledger.verify import verify_entries
 
     prev = GENESIS_PREV_HASH

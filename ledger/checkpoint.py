@@ -22,235 +22,48 @@ c2sp.org/tlog-checkpoint)::
   keys) and reject the note if a signature by the expected key is invalid or
   missing.
 
-Keys are Ed25519 (``cryptography``).  :func:`load_private_key` accepts PKCS#8
-PEM, a raw 32-byte seed in base64, or a Go ``PRIVATE+KEY+name+id+base64``
-note signer key; :func:`load_public_key` accepts SubjectPublicKeyInfo PEM, raw
-32-byte base64 or a Go ``name+id+base64`` verifier key.
+Keys are Ed25519 (``cryptography``); loading, naming and serialising them is
+:mod:`ledger.signing_keys`' job.
 
-Everything here is pure apart from :func:`generate_key` (which draws
-randomness); no files or clocks are touched.
+Pure: no files, clocks or randomness.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ledger.signing_keys import (
+    CheckpointError,
+    as_text,
+    check_key_name,
+    decode_base64,
+    key_id,
+    public_key_named,
+    valid_key_name,
+)
+
 __all__ = [
-    "ALG_ED25519",
     "Checkpoint",
     "CheckpointError",
     "checkpoint_body",
-    "generate_key",
-    "key_id",
-    "load_private_key",
-    "load_public_key",
     "open_note",
     "parse_and_verify_checkpoint",
-    "private_key_pem",
-    "public_key_pem",
-    "public_key_raw",
     "should_checkpoint",
     "sign_checkpoint",
     "sign_note",
-    "verifier_key",
 ]
-
-ALG_ED25519 = 0x01
-"""Signature type byte of Ed25519 in signed notes."""
 
 _SIG_PREFIX = "— "  # U+2014 EM DASH, space
 _MAX_NOTE_BYTES = 1 << 16
 _MAX_SIGNATURES = 100
 _SIZE_RE = re.compile(r"0|[1-9][0-9]*")
 _MAX_SIZE = (1 << 64) - 1
-
-
-class CheckpointError(ValueError):
-    """A key, note or checkpoint is malformed, or its signature does not verify."""
-
-
-# --------------------------------------------------------------------------------------
-# Keys
-# --------------------------------------------------------------------------------------
-
-
-def generate_key() -> Ed25519PrivateKey:
-    """A fresh Ed25519 signing key."""
-    return Ed25519PrivateKey.generate()
-
-
-def public_key_raw(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
-    """The 32-byte RFC 8032 encoding of the public key."""
-    if isinstance(key, Ed25519PrivateKey):
-        key = key.public_key()
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def private_key_pem(key: Ed25519PrivateKey) -> bytes:
-    """Unencrypted PKCS#8 PEM, the format written to the data directory."""
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def public_key_pem(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
-    """SubjectPublicKeyInfo PEM of the public key."""
-    if isinstance(key, Ed25519PrivateKey):
-        key = key.public_key()
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _valid_name(name: str) -> bool:
-    return (
-        bool(name)
-        and "+" not in name
-        and not any(ch.isspace() or unicodedata.category(ch) == "Zs" for ch in name)
-    )
-
-
-def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not _valid_name(name):
-        raise CheckpointError(
-            f"invalid key name {name!r}: it must be non-empty without spaces or '+'"
-        )
-    return name
-
-
-def key_id(name: str, public_key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
-    """4-byte key ID: ``SHA-256(name || "\\n" || 0x01 || raw public key)[:4]``."""
-    _check_name(name)
-    data = name.encode() + b"\n" + bytes([ALG_ED25519]) + public_key_raw(public_key)
-    return hashlib.sha256(data).digest()[:4]
-
-
-def verifier_key(name: str, public_key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
-    """The Go note verifier key string ``name+<key id hex>+base64(0x01 || public key)``.
-
-    Give this to auditors: with it any signed-note tool can check checkpoints.
-    """
-    raw = bytes([ALG_ED25519]) + public_key_raw(public_key)
-    return f"{name}+{key_id(name, public_key).hex()}+{base64.b64encode(raw).decode()}"
-
-
-def _b64decode(text: str, what: str) -> bytes:
-    """Strict RFC 4648 standard base64: padded, no stray characters, canonical final bits."""
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise CheckpointError(f"{what} is not valid base64: {exc}") from exc
-    if base64.b64encode(raw).decode() != text:
-        raise CheckpointError(f"{what} is not canonical base64")
-    return raw
-
-
-def _as_text(data: str | bytes, what: str) -> str:
-    if isinstance(data, bytes):
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CheckpointError(f"{what} is not valid UTF-8") from exc
-    return data
-
-
-def load_private_key(data: str | bytes) -> Ed25519PrivateKey:
-    """Load an Ed25519 signing key (e.g. from ``MAESTRO_LEDGER_KEY`` or the key file).
-
-    Accepts PKCS#8 PEM (``-----BEGIN PRIVATE KEY-----``), a base64 raw 32-byte
-    seed (or 64-byte seed || public key), or a Go note signer key
-    ``PRIVATE+KEY+<name>+<id>+<base64(0x01 || seed)>`` (its key ID is checked).
-    """
-    text = _as_text(data, "private key").strip()
-    if text.startswith("-----BEGIN"):
-        try:
-            key = serialization.load_pem_private_key(text.encode(), password=None)
-        except (ValueError, TypeError) as exc:
-            raise CheckpointError(f"cannot load PEM private key: {exc}") from exc
-        if not isinstance(key, Ed25519PrivateKey):
-            raise CheckpointError(f"ledger key must be Ed25519, got {type(key).__name__}")
-        return key
-    if text.startswith("PRIVATE+KEY+"):
-        parts = text.split("+", 4)
-        if len(parts) != 5:
-            raise CheckpointError("malformed note signer key (want PRIVATE+KEY+name+id+key)")
-        _, _, name, hex_id, b64 = parts
-        raw = _b64decode(b64, "note signer key")
-        if len(raw) != 33 or raw[0] != ALG_ED25519:
-            raise CheckpointError("note signer key is not an Ed25519 key")
-        key = Ed25519PrivateKey.from_private_bytes(raw[1:])
-        if len(hex_id) != 8 or key_id(_check_name(name), key).hex() != hex_id.lower():
-            raise CheckpointError("note signer key ID does not match its name and key")
-        return key
-    raw = _b64decode(text, "private key")
-    if len(raw) == 64:
-        key = Ed25519PrivateKey.from_private_bytes(raw[:32])
-        if public_key_raw(key) != raw[32:]:
-            raise CheckpointError("64-byte private key: public half does not match the seed")
-        return key
-    if len(raw) != 32:
-        raise CheckpointError(
-            f"raw Ed25519 private key must be a 32-byte seed, got {len(raw)} bytes"
-        )
-    return Ed25519PrivateKey.from_private_bytes(raw)
-
-
-_VKEY_RE = re.compile(r"([^+\s]+)\+([0-9a-fA-F]{8})\+([A-Za-z0-9+/]+={0,2})")
-
-
-def _is_verifier_key(text: str) -> bool:
-    # A raw base64 key is exactly 44 characters; a verifier key is always longer.
-    return len(text) != 44 and _VKEY_RE.fullmatch(text) is not None
-
-
-def _parse_verifier_key(text: str) -> tuple[str, Ed25519PublicKey]:
-    m = _VKEY_RE.fullmatch(text)
-    if m is None:
-        raise CheckpointError("malformed verifier key (want name+id+key)")
-    name, hex_id, b64 = m.groups()
-    _check_name(name)
-    raw = _b64decode(b64, "verifier key")
-    if len(raw) != 33 or raw[0] != ALG_ED25519:
-        raise CheckpointError("verifier key is not an Ed25519 key")
-    key = Ed25519PublicKey.from_public_bytes(raw[1:])
-    if key_id(name, key).hex() != hex_id.lower():
-        raise CheckpointError("verifier key ID does not match its name and key")
-    return name, key
-
-
-def load_public_key(
-    data: str | bytes | Ed25519PublicKey | Ed25519PrivateKey,
-) -> Ed25519PublicKey:
-    """Load an Ed25519 public key: SPKI PEM, base64 raw 32 bytes, or a note verifier key."""
-    if isinstance(data, Ed25519PublicKey):
-        return data
-    if isinstance(data, Ed25519PrivateKey):
-        return data.public_key()
-    text = _as_text(data, "public key").strip()
-    if text.startswith("-----BEGIN"):
-        try:
-            key = serialization.load_pem_public_key(text.encode())
-        except (ValueError, TypeError) as exc:
-            raise CheckpointError(f"cannot load PEM public key: {exc}") from exc
-        if not isinstance(key, Ed25519PublicKey):
-            raise CheckpointError(f"ledger key must be Ed25519, got {type(key).__name__}")
-        return key
-    if _is_verifier_key(text):
-        return _parse_verifier_key(text)[1]
-    raw = _b64decode(text, "public key")
-    if len(raw) != 32:
-        raise CheckpointError(f"raw Ed25519 public key must be 32 bytes, got {len(raw)}")
-    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 # --------------------------------------------------------------------------------------
@@ -270,7 +83,7 @@ def _check_note_chars(text: str, what: str) -> None:
 
 def sign_note(text: str, key: Ed25519PrivateKey, name: str) -> str:
     """Sign ``text`` (which must end in a newline) as a signed note with one signature."""
-    _check_name(name)
+    check_key_name(name)
     if not text.endswith("\n"):
         raise CheckpointError("note text must end with a newline")
     _check_note_chars(text, "note text")
@@ -287,10 +100,10 @@ def open_note(message: str | bytes, name: str, public_key: Ed25519PublicKey) -> 
     last blank line; signatures by other keys are ignored; a bad signature by
     the known key, or no signature by it, is an error.
     """
-    _check_name(name)
+    check_key_name(name)
     if len(message) > _MAX_NOTE_BYTES:
         raise CheckpointError(f"signed note is larger than {_MAX_NOTE_BYTES} bytes")
-    msg = _as_text(message, "signed note")
+    msg = as_text(message, "signed note")
     _check_note_chars(msg, "signed note")
     split = msg.rfind("\n\n")
     if split < 0:
@@ -310,9 +123,9 @@ def open_note(message: str | bytes, name: str, public_key: Ed25519PublicKey) -> 
                 f"malformed signature line {number}: must start with an em dash and a space"
             )
         sig_name, _, b64 = line[len(_SIG_PREFIX) :].partition(" ")
-        if not _valid_name(sig_name) or not b64:
+        if not valid_key_name(sig_name) or not b64:
             raise CheckpointError(f"malformed signature line {number}")
-        blob = _b64decode(b64, f"signature line {number}")
+        blob = decode_base64(b64, f"signature line {number}")
         if len(blob) < 5:
             raise CheckpointError(f"signature line {number} is too short")
         if sig_name != name:
@@ -411,20 +224,7 @@ def parse_and_verify_checkpoint(
     key, wrong origin, malformed size or root hash.
     """
     key_name = origin if name is None else name
-    if isinstance(public_key, str | bytes):
-        key_text = _as_text(public_key, "public key").strip()
-        if _is_verifier_key(key_text):
-            vk_name, key = _parse_verifier_key(key_text)
-            if vk_name != key_name:
-                raise CheckpointError(
-                    f"verifier key is for {vk_name!r}, but the checkpoint must be signed "
-                    f"by {key_name!r}"
-                )
-        else:
-            key = load_public_key(key_text)
-    else:
-        key = load_public_key(public_key)
-    body = open_note(text, key_name, key)
+    body = open_note(text, key_name, public_key_named(public_key, key_name))
     lines = body.split("\n")[:-1]  # body ends with "\n"
     if len(lines) < 3:
         raise CheckpointError("checkpoint body needs origin, size and root hash lines")
@@ -433,7 +233,7 @@ def parse_and_verify_checkpoint(
         raise CheckpointError(f"checkpoint origin is {got_origin!r}, expected {origin!r}")
     if _SIZE_RE.fullmatch(size_text) is None or int(size_text) > _MAX_SIZE:
         raise CheckpointError(f"checkpoint tree size {size_text!r} is not a decimal integer")
-    root_hash = _b64decode(root_text, "checkpoint root hash")
+    root_hash = decode_base64(root_text, "checkpoint root hash")
     if len(root_hash) != 32:
         raise CheckpointError("checkpoint root hash is not the base64 of 32 bytes")
     if any(not ext for ext in extensions):

@@ -14,21 +14,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ledger.checkpoint import (
     Checkpoint,
     CheckpointError,
+    open_note,
+    parse_and_verify_checkpoint,
+    should_checkpoint,
+    sign_checkpoint,
+    sign_note,
+)
+from ledger.merkle_reference import MemoryTree
+from ledger.signing_keys import (
     generate_key,
     key_id,
     load_private_key,
     load_public_key,
-    open_note,
-    parse_and_verify_checkpoint,
     private_key_pem,
     public_key_pem,
     public_key_raw,
-    should_checkpoint,
-    sign_checkpoint,
-    sign_note,
     verifier_key,
 )
-from ledger.merkle_reference import MemoryTree
 
 # Test literals from golang.org/x/mod sumdb/note/note_test.go (BSD-3-Clause): Go's own
 # signer/verifier keys and the exact signed note Go produces with them.

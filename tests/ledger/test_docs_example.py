@@ -8,14 +8,10 @@ import re
 from pathlib import Path
 
 from ledger.canonical import canonical_json
-from ledger.checkpoint import (
-    load_private_key,
-    parse_and_verify_checkpoint,
-    sign_checkpoint,
-    verifier_key,
-)
+from ledger.checkpoint import parse_and_verify_checkpoint, sign_checkpoint
 from ledger.entry import GENESIS_PREV_HASH, Entry, leaf_data, leaf_hash
 from ledger.merkle_reference import MemoryTree
+from ledger.signing_keys import load_private_key, verifier_key
 from ledger.verify import verify_entries
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "ledger.md").read_text(encoding="utf-8")

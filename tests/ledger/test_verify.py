@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.checkpoint import generate_key, parse_and_verify_checkpoint, sign_checkpoint
+from ledger.checkpoint import parse_and_verify_checkpoint, sign_checkpoint
 from ledger.entry import GENESIS_PREV_HASH, Entry, chain_hash, format_time, leaf_hash
 from ledger.entry import EntryHeader as Header
 from ledger.merkle_reference import MemoryTree
 from ledger.merkle_verify import verify_consistency, verify_inclusion
+from ledger.signing_keys import generate_key
 from ledger.verify import LogAccumulator, Problem, verify_entries
 
 ORIGIN = "maestro.test/ledger"

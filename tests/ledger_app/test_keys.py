@@ -17,13 +17,8 @@ from app.ledger_keys import (
     load_or_create_key,
 )
 from app.settings import Settings, SettingsError, load_settings
-from ledger.checkpoint import (
-    generate_key,
-    parse_and_verify_checkpoint,
-    private_key_pem,
-    public_key_raw,
-    sign_checkpoint,
-)
+from ledger.checkpoint import parse_and_verify_checkpoint, sign_checkpoint
+from ledger.signing_keys import generate_key, private_key_pem, public_key_raw
 
 
 def _settings(tmp_path: Path, **values: Any) -> Settings:

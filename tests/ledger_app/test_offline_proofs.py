@@ -12,7 +12,7 @@ import pytest
 from ledger_app.helpers import Cli, Fill
 
 from app.main import Services
-from ledger.checkpoint import generate_key, verifier_key
+from ledger.signing_keys import generate_key, verifier_key
 
 OFFLINE_DB = "sqlite+aiosqlite:////nonexistent/no-database-here.db"
 
