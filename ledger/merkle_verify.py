@@ -1,9 +1,10 @@
 """Verifying RFC 6962 Merkle proofs: inclusion (audit paths) and consistency.
 
 The verifiers follow RFC 9162 §2.1.3.2 and §2.1.4.2 step by step, and check the
-shape of what they are given first (hashes of 32 bytes, a proof of exactly the
-length its sizes call for), so that every failure raises :class:`ProofError`
-with a message that says what is wrong. Pure: no I/O.
+shape of what they are given first (hashes are bytes and not empty, a leaf hash
+and every proof element 32 bytes, a proof exactly as long as its sizes call
+for), so that every failure raises :class:`ProofError` with a message that says
+what is wrong. Pure: no I/O.
 """
 
 from __future__ import annotations
