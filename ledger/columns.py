@@ -27,7 +27,7 @@ from operator import add, itemgetter, methodcaller
 from typing import Any, NamedTuple
 
 from ledger.canonical import _MAX_DEPTH, _c_encoder, canonical_json
-from ledger.entry import _HEX64, _TIME_FAST, _valid_date
+from ledger.entry import _HEX64, _TIME_FAST, HEADER_FIELDS, _valid_date
 from ledger.hashbatch import chain, headers, hex_of_texts, joined
 
 __all__ = ["PageOk", "check_api_page", "check_page"]
@@ -174,18 +174,7 @@ def check_page(
     return PageOk(leaves, last_hash, hashes[-1], texts.count(None))
 
 
-_API_FIELDS = (
-    "seq",
-    "time",
-    "actor",
-    "installation_id",
-    "repository",
-    "kind",
-    "subject",
-    "payload_sha256",
-    "prev_hash",
-    "entry_hash",
-)
+_API_FIELDS = (*HEADER_FIELDS, "prev_hash", "entry_hash")  # the Header columns
 _ABSENT = object()
 _payload_of = methodcaller("get", "payload")
 _purged_of = methodcaller("get", "purged", False)

@@ -20,12 +20,13 @@ Pure: no I/O.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from json.encoder import encode_basestring
 from operator import methodcaller
 from typing import Any
+
+from ledger.entry import _HEX64
 
 __all__ = [
     "ACCELERATED",
@@ -42,7 +43,6 @@ __all__ = [
 _sha256 = hashlib.sha256
 _digest = methodcaller("digest")
 _hexdigest = methodcaller("hexdigest")
-_HEX64 = re.compile("[0-9a-f]{64}")
 
 
 def py_joined(prefix: bytes, *columns: Sequence[bytes]) -> list[bytes]:
