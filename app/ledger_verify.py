@@ -151,6 +151,11 @@ class NodeCheck:
             if hashes:
                 self.want[level] = (start >> level) + len(hashes)
 
+    def matched_log(self, size: int) -> None:
+        """Record that the stored nodes are exactly those of a log of `size` entries (what the
+        blocks of `app.ledger_blocks.walk_in_blocks` established)."""
+        self.want = {level: size >> level for level in range(size.bit_length())}
+
     def compare(self, start: int, levels: list[list[bytes]], rows: Sequence[Any]) -> None:
         """Check the nodes completed since size `start` (`ChainWalk.take_nodes`) against `rows`
         (`stored`, for at least those entries)."""
@@ -293,7 +298,7 @@ class DatabaseVerification:
         if walk is None:
             return False
         self.walk = walk
-        self.nodes.want = {level: walk.size >> level for level in range(walk.size.bit_length())}
+        self.nodes.matched_log(walk.size)
         return True
 
     async def report(self, session: AsyncSession, parsed: list[ParsedCheckpoint]) -> VerifyReport:
